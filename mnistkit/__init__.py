@@ -1,0 +1,19 @@
+"""Keras image classifiers as first-class scikit-learn estimators.
+
+>>> from mnistkit import CNNClassifier, MLPClassifier, PixelNormalizer
+"""
+
+# _keras_base first: it quiets TensorFlow before anything imports it.
+from . import _keras_base  # noqa: F401, I001
+from .classifiers import CNNClassifier, MLPClassifier
+from .preprocessing import ImageReshaper, PixelNormalizer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "CNNClassifier",
+    "ImageReshaper",
+    "MLPClassifier",
+    "PixelNormalizer",
+    "__version__",
+]
