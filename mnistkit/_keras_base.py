@@ -317,7 +317,7 @@ class BaseKerasClassifier(KerasClassifier):
         if reset and np.unique(y).size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes, but y "
-                f"has 1 class: {y[0]!r}."
+                f"has 1 class: {y[0]}."
             )
         return X, y
 

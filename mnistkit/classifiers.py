@@ -147,7 +147,7 @@ def _doc(template, **defaults):
     >>> X, y = load_digits(return_X_y=True)
     >>> model = make_pipeline(
     ...     PixelNormalizer(max_value=16),
-    ...     CNNClassifier(epochs=3, random_state=0),
+    ...     CNNClassifier(random_state=0),
     ... )
     >>> model.fit(X[:1500], y[:1500]).score(X[1500:], y[1500:]) > 0.85
     True

@@ -1,0 +1,39 @@
+"""Shared data and fast settings: scikit-learn's bundled 8x8 digits, offline."""
+
+import pytest
+from sklearn.datasets import load_digits
+
+from mnistkit import CNNClassifier, MLPClassifier
+
+# Small networks and few epochs: enough to learn the digits well above chance
+# in a second or two per fit on a 2-core CPU.
+FAST_CNN = dict(filters=(8,), dense_units=32, epochs=8, batch_size=32, learning_rate=0.01)
+FAST_MLP = dict(hidden_layer_sizes=(32,), epochs=10, batch_size=32, learning_rate=0.01)
+
+
+def fast_cnn(**params):
+    return CNNClassifier(**{**FAST_CNN, "random_state": 0, **params})
+
+
+def fast_mlp(**params):
+    return MLPClassifier(**{**FAST_MLP, "random_state": 0, **params})
+
+
+@pytest.fixture(params=[fast_cnn, fast_mlp], ids=["cnn", "mlp"])
+def make_classifier(request):
+    """Each test using it runs once with a small CNN and once with a small MLP."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """600 digits as raw intensities 0..16, shape (600, 64), and their labels."""
+    X, y = load_digits(return_X_y=True)
+    return X[:600], y[:600]
+
+
+@pytest.fixture(scope="session")
+def digits01(digits):
+    """The same digits scaled to [0, 1] as float32."""
+    X, y = digits
+    return (X / 16).astype("float32"), y
