@@ -414,8 +414,8 @@ class BaseKerasClassifier(KerasClassifier):
                 continue
             prefix = key.split("__", 1)[0]
             if "__" not in key or prefix not in _ROUTING_PREFIXES:
+                prefixes = ", ".join(f"{prefix}__" for prefix in _ROUTING_PREFIXES)
                 raise ValueError(
                     f"{name} got an unknown parameter {key!r}. Routed parameters "
-                    f"start with one of {', '.join(p + '__' for p in _ROUTING_PREFIXES)}"
-                    "; see get_params() for the others."
+                    f"start with one of {prefixes}; see get_params() for the others."
                 )

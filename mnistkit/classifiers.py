@@ -217,9 +217,11 @@ class CNNClassifier(BaseKerasClassifier):
                 self.image_shape if self.image_shape or not is_image else input_shape,
                 estimator_name=type(self).__name__,
             )
-        elif is_image and resolve_image_shape(
-            self.n_features_in_, input_shape
-        ) != self.image_shape_:
+        elif (
+            is_image
+            and resolve_image_shape(self.n_features_in_, input_shape)
+            != self.image_shape_
+        ):
             raise ValueError(
                 f"X has images of shape {input_shape}, but {type(self).__name__} "
                 f"was fitted on images of shape {self.image_shape_}."

@@ -66,7 +66,10 @@ def test_feature_count_that_is_no_image():
     with pytest.raises(ValueError, match="do not fill an image of shape \\(7, 7\\)"):
         CNNClassifier(image_shape=(7, 7)).fit(X, y)
     assert CNNClassifier(image_shape=(5, 10), epochs=1).fit(X, y).image_shape_ == (
-        5, 10, 1)
+        5,
+        10,
+        1,
+    )
 
 
 def test_images_of_another_shape_at_predict(digits01):

@@ -1,0 +1,29 @@
+"""README.md starts with the two set-up commands, and CI runs the second."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_starts_with_the_two_setup_commands():
+    readme = (ROOT / "README.md").read_text()
+    first_block = readme.split("```bash\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in first_block.splitlines() if line.strip()]
+    assert lines[0].startswith("pip install . && mnistkit benchmark")
+    assert lines[1].startswith('pip install -e ".[test]" && pytest')
+    assert lines[1].endswith("# install, then run the tests")
+    # Nothing but a title and one sentence come before the commands.
+    assert readme.index("```bash") < 300
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'marker="# install, then run the tests"' in ci
+    assert 'eval "$test_command"' in ci
+
+
+def test_readme_quick_start_runs_as_written(capsys):
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    assert float(capsys.readouterr().out) > 0.85
