@@ -69,6 +69,8 @@ if "tensorflow" not in sys.modules:
         import tensorflow  # noqa: F401
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+# TensorFlow has no public getter for its global seed, which _seeded restores.
 from tensorflow.python.eager import context as tf_context  # noqa: E402
 
 # scikeras assigns these at import; Keras 3 already pickles models itself.
@@ -134,8 +136,6 @@ def _fit_seed(random_state):
     """An int seed for one fit: fresh entropy for None, no global state used."""
     if random_state is None:
         return secrets.randbelow(2**31 - 1)
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(2**31 - 1))
     return int(check_random_state(random_state).randint(2**31 - 1))
 
 
