@@ -6,6 +6,13 @@
 # _keras_base first: it quiets TensorFlow before anything imports it.
 from . import _keras_base  # noqa: F401, I001
 from .classifiers import CNNClassifier, MLPClassifier
+from .datasets import (
+    load_digits_images,
+    load_fashion_mnist,
+    load_kaggle_digits,
+    load_mnist,
+    write_kaggle_submission,
+)
 from .preprocessing import ImageReshaper, PixelNormalizer
 
 __version__ = "0.1.0.dev0"
@@ -16,4 +23,9 @@ __all__ = [
     "MLPClassifier",
     "PixelNormalizer",
     "__version__",
+    "load_digits_images",
+    "load_fashion_mnist",
+    "load_kaggle_digits",
+    "load_mnist",
+    "write_kaggle_submission",
 ]

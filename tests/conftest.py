@@ -1,5 +1,8 @@
 """Shared data and fast settings: scikit-learn's bundled 8x8 digits, offline."""
 
+import os
+from pathlib import Path
+
 import pytest
 from sklearn.datasets import load_digits
 
@@ -39,3 +42,16 @@ def digits01(digits):
     """The same digits scaled to [0, 1] as float32."""
     X, y = digits
     return (X / 16).astype("float32"), y
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """../shared/data, the real MNIST files: required in CI, skipped elsewhere."""
+    if not (SHARED_DATA / "mnist").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the reference data in {SHARED_DATA}")
+        pytest.skip(f"no reference data in {SHARED_DATA}")
+    return SHARED_DATA

@@ -1,0 +1,343 @@
+"""Loaders for MNIST, Fashion-MNIST, the bundled digits and Kaggle CSVs.
+
+Real files come from ../shared/data; downloads are served from 127.0.0.1.
+"""
+
+import gzip
+import hashlib
+import shutil
+import socket
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import fast_mlp
+from sklearn.pipeline import make_pipeline
+
+from mnistkit import (
+    PixelNormalizer,
+    load_digits_images,
+    load_fashion_mnist,
+    load_kaggle_digits,
+    load_mnist,
+    write_kaggle_submission,
+)
+
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+TEST_FILES = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+@pytest.fixture(autouse=True)
+def no_user_caches(monkeypatch, tmp_path):
+    """Keep the user's environment and Keras cache out of every test."""
+    monkeypatch.delenv("MNISTKIT_DATA", raising=False)
+    monkeypatch.delenv("MNISTKIT_MIRRORS", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+
+
+# -- Reading local files -------------------------------------------------------
+
+
+def test_mnist_from_environment_variable(shared_data, monkeypatch):
+    monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
+    train = load_mnist(download_if_missing=False)
+    assert train.data.shape == (60000, 784) and train.data.dtype == np.uint8
+    assert train.target.shape == (60000,) and train.target.dtype == np.int64
+    assert train.images.shape == (60000, 28, 28)
+    np.testing.assert_array_equal(train.images[0].ravel(), train.data[0])
+    assert "LeCun" in train.DESCR and "Share Alike" in train.DESCR
+    test = load_mnist("test", download_if_missing=False)
+    assert np.bincount(test.target).tolist() == MNIST_TEST_COUNTS
+    assert load_mnist("all", return_X_y=True)[0].shape == (70000, 784)
+
+
+def test_fashion_mnist_from_data_home(shared_data):
+    test = load_fashion_mnist("test", data_home=shared_data, download_if_missing=False)
+    assert test.data.shape == (10000, 784) and test.data.dtype == np.uint8
+    assert np.bincount(test.target).tolist() == [1000] * 10
+    assert test.target_names[9] == "Ankle boot"
+    assert "Zalando" in test.DESCR and "MIT" in test.DESCR
+    train_X, train_y = load_fashion_mnist(data_home=shared_data, return_X_y=True)
+    assert train_X.shape == (60000, 784) and np.bincount(train_y).min() == 6000
+
+
+def test_as_frame(shared_data):
+    test = load_mnist("test", data_home=shared_data, as_frame=True)
+    assert list(test.data.columns[:2]) == ["pixel0", "pixel1"]
+    assert test.target.name == "label"
+    assert test.frame.shape == (10000, 785)
+    assert test.frame.columns[0] == "label"
+
+
+def test_uncompressed_idx_files(shared_data, tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name in TEST_FILES:
+        (folder / name.removesuffix(".gz")).write_bytes(
+            gzip.decompress((shared_data / "mnist" / name).read_bytes())
+        )
+    test = load_mnist("test", data_home=tmp_path, download_if_missing=False)
+    assert np.bincount(test.target).tolist() == MNIST_TEST_COUNTS
+
+
+def test_keras_npz_equals_idx_files(shared_data, tmp_path, monkeypatch):
+    keras_datasets = tmp_path / "keras" / "datasets"
+    keras_datasets.mkdir(parents=True)
+    shutil.copy(shared_data / "mnist" / "mnist.npz", keras_datasets)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    empty = tmp_path / "empty"
+    for subset in ("train", "test"):
+        from_npz = load_mnist(subset, data_home=empty, download_if_missing=False)
+        from_idx = load_mnist(subset, data_home=shared_data)
+        np.testing.assert_array_equal(from_npz.data, from_idx.data)
+        np.testing.assert_array_equal(from_npz.target, from_idx.target)
+    assert not empty.exists()  # nothing was downloaded
+
+
+def test_missing_files_without_download(tmp_path):
+    with pytest.raises(OSError, match="Put train-images-idx3-ubyte.gz.*in .*mnist"):
+        load_mnist(data_home=tmp_path, download_if_missing=False)
+
+
+def test_corrupt_cached_file(shared_data, tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    shutil.copy(shared_data / "mnist" / TEST_FILES[0], folder)
+    (folder / TEST_FILES[1]).write_bytes(b"not a gzip file")
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.gz is corrupt"):
+        load_mnist("test", data_home=tmp_path, download_if_missing=False)
+
+
+def test_truncated_cached_file(shared_data, tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    shutil.copy(shared_data / "mnist" / TEST_FILES[1], folder)
+    images = gzip.decompress((shared_data / "mnist" / TEST_FILES[0]).read_bytes())
+    (folder / TEST_FILES[0]).write_bytes(gzip.compress(images[:-100]))
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load_mnist("test", data_home=tmp_path, download_if_missing=False)
+
+
+def test_bad_subset():
+    with pytest.raises(ValueError, match="subset must be 'train', 'test' or 'all'"):
+        load_mnist("validation")
+
+
+# -- Downloading from a server on 127.0.0.1 --------------------------------------
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves a folder; records requests; can cut a file short mid-transfer."""
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        name = self.path.lstrip("/")
+        if name in self.server.interrupted:
+            body = (Path(self.directory) / name).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            return
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """serve(folder, interrupted=()) -> base URL of a server for that folder."""
+    servers = []
+
+    def start(folder, interrupted=()):
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", 0), partial(_Handler, directory=str(folder))
+        )
+        server.requests, server.interrupted = [], set(interrupted)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/", server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _dead_url():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"  # nothing listens there any more
+
+
+def _mirror_with(tmp_path, shared_data, damage=None):
+    """A folder with the MNIST test files, one of them damaged by `damage`."""
+    folder = tmp_path / "mirror"
+    folder.mkdir(parents=True)
+    for name in TEST_FILES:
+        shutil.copy(shared_data / "mnist" / name, folder)
+    if damage:
+        path = folder / TEST_FILES[1]
+        path.write_bytes(damage(path.read_bytes()))
+    return folder
+
+
+def _cache_files(tmp_path):
+    folder = tmp_path / "cache" / "mnist"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_download_lands_verified_then_cache_is_used(shared_data, tmp_path, serve):
+    url, server = serve(_mirror_with(tmp_path, shared_data))
+    cache = tmp_path / "cache"
+    test = load_mnist("test", data_home=cache, mirrors=[url])
+    assert np.bincount(test.target).tolist() == MNIST_TEST_COUNTS
+    assert sorted(server.requests) == sorted(f"/{name}" for name in TEST_FILES)
+    assert _cache_files(tmp_path) == TEST_FILES  # nothing else, no .part file
+    for name in TEST_FILES:
+        cached = (cache / "mnist" / name).read_bytes()
+        original = (shared_data / "mnist" / name).read_bytes()
+        assert hashlib.md5(cached).digest() == hashlib.md5(original).digest()
+    server.requests.clear()
+    again = load_mnist("test", data_home=cache, mirrors=[_dead_url()])
+    np.testing.assert_array_equal(again.data, test.data)
+    assert server.requests == []
+
+
+def test_mirrors_from_environment_variable(shared_data, tmp_path, serve, monkeypatch):
+    url, server = serve(_mirror_with(tmp_path, shared_data))
+    monkeypatch.setenv("MNISTKIT_MIRRORS", f"{_dead_url()} {url}")
+    load_mnist("test", data_home=tmp_path / "cache")
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda data: data[:100] + bytes([data[100] ^ 1]) + data[101:], "checksum"),
+        (lambda data: data[: len(data) // 2], "checksum"),
+    ],
+    ids=["corrupted", "truncated"],
+)
+def test_bad_download_raises_and_leaves_nothing(
+    shared_data, tmp_path, serve, damage, match
+):
+    url, _ = serve(_mirror_with(tmp_path, shared_data, damage))
+    with pytest.raises(OSError, match=f"(?s)Could not download t10k-labels.*{match}"):
+        load_mnist("test", data_home=tmp_path / "cache", mirrors=[url])
+    # The good images file stays; the bad labels file left no trace.
+    assert _cache_files(tmp_path) == [TEST_FILES[0]]
+
+
+def test_interrupted_download_raises_and_leaves_nothing(shared_data, tmp_path, serve):
+    url, _ = serve(_mirror_with(tmp_path, shared_data), interrupted=TEST_FILES[1:])
+    with pytest.raises(OSError, match="truncated: got 2271 of 4542 bytes"):
+        load_mnist("test", data_home=tmp_path / "cache", mirrors=[url])
+    assert _cache_files(tmp_path) == [TEST_FILES[0]]
+
+
+def test_bad_mirror_falls_through_to_the_next(shared_data, tmp_path, serve):
+    bad_url, _ = serve(_mirror_with(tmp_path / "bad", shared_data, lambda d: d[:9]))
+    good_url, good = serve(_mirror_with(tmp_path, shared_data))
+    mirrors = [_dead_url(), bad_url, good_url]
+    test = load_mnist("test", data_home=tmp_path / "cache", mirrors=mirrors)
+    assert np.bincount(test.target).tolist() == MNIST_TEST_COUNTS
+    # The bad mirror served the images intact; only its labels file was bad.
+    assert good.requests == [f"/{TEST_FILES[1]}"]
+
+
+def test_no_network_says_where_to_put_the_files(tmp_path):
+    with pytest.raises(OSError) as error:
+        load_mnist(data_home=tmp_path, mirrors=[_dead_url(), _dead_url()])
+    message = str(error.value)
+    assert f"in {tmp_path / 'mnist'}" in message and "MNISTKIT_DATA" in message
+    assert message.count("127.0.0.1") == 2
+    assert not any((tmp_path / "mnist").iterdir())
+
+
+# -- Bundled digits ------------------------------------------------------------------
+
+
+def test_digits_images():
+    digits = load_digits_images()
+    assert digits.data.shape == (1797, 64) and digits.data.dtype == np.uint8
+    assert digits.data.max() == 255 and digits.images.shape == (1797, 8, 8)
+    train, test = load_digits_images("train"), load_digits_images("test")
+    assert (len(train.target), len(test.target)) == (1347, 450)
+    # Stratified: each class keeps its share of the 1,797 images, to one image.
+    expected = np.bincount(digits.target) * 450 / 1797
+    assert np.abs(np.bincount(test.target) - expected).max() <= 1
+    X, y = load_digits_images("test", return_X_y=True, as_frame=True)
+    assert list(X.columns[:2]) == ["pixel0", "pixel1"] and y.name == "label"
+
+
+# -- Kaggle CSVs ---------------------------------------------------------------------
+
+
+def test_kaggle_csv_round_trip(shared_data, tmp_path):
+    X, y = load_mnist("test", data_home=shared_data, return_X_y=True, as_frame=True)
+    train = pd.concat([y, X], axis=1).iloc[:1000]
+    train.to_csv(tmp_path / "train.csv", index=False)
+    X.iloc[1000:1300].to_csv(tmp_path / "test.csv", index=False)
+
+    X_train, y_train = load_kaggle_digits(tmp_path / "train.csv")
+    X_test, y_none = load_kaggle_digits(tmp_path / "test.csv")
+    assert y_none is None
+    assert X_train.shape == (1000, 784) and X_test.shape == (300, 784)
+    assert X_train.dtypes.unique().tolist() == [np.uint8]
+    pd.testing.assert_frame_equal(X_train, X.iloc[:1000])
+
+    model = make_pipeline(PixelNormalizer(), fast_mlp()).fit(X_train, y_train)
+    assert list(model.feature_names_in_) == list(X_train.columns)
+    path = write_kaggle_submission(model.predict(X_test), tmp_path / "sub.csv")
+    submission = pd.read_csv(path)
+    assert list(submission.columns) == ["ImageId", "Label"]
+    assert submission["ImageId"].tolist() == list(range(1, 301))
+    assert (submission["Label"] == y.iloc[1000:1300].to_numpy()).mean() > 0.8
+
+
+def _pixels_csv(tmp_path, header, rows):
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([",".join(header), *rows]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "header, rows, match",
+    [
+        (
+            ["label", "pixel0", "pixel2"],
+            ["1,0,0"],
+            "expected column 'pixel1'.*'pixel2'",
+        ),
+        (["pixel0", "label"], ["0,1"], "'label' must be the first column"),
+        (["label", "pixel0"], ["1,dark"], "column 'pixel0' .*row 1 has 'dark'"),
+        (["label", "pixel0"], ["1,0", "2,300"], "'pixel0' .*0..255; row 2"),
+        (["label", "pixel0"], ["one,0"], "column 'label' must hold whole numbers"),
+        (["label"], ["1"], "no pixel columns"),
+    ],
+)
+def test_malformed_kaggle_csv(tmp_path, header, rows, match):
+    with pytest.raises(ValueError, match=match):
+        load_kaggle_digits(_pixels_csv(tmp_path, header, rows))
+
+
+def test_submission_is_never_half_written(tmp_path, monkeypatch):
+    path = tmp_path / "submission.csv"
+    with pytest.raises(ValueError, match="one label per test image"):
+        write_kaggle_submission(np.zeros((3, 2)), path)
+
+    def fail_midway(self, target, **kwargs):
+        Path(target).write_text("ImageId,Label\n1,")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", fail_midway)
+    with pytest.raises(OSError, match="disk full"):
+        write_kaggle_submission([1, 2, 3], path)
+    assert list(tmp_path.iterdir()) == []
