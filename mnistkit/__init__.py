@@ -5,6 +5,7 @@
 
 # _keras_base first: it quiets TensorFlow before anything imports it.
 from . import _keras_base  # noqa: F401, I001
+from .baselines import make_logistic_baseline, make_svm_baseline
 from .classifiers import CNNClassifier, MLPClassifier
 from .datasets import (
     load_digits_images,
@@ -27,5 +28,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_kaggle_digits",
     "load_mnist",
+    "make_logistic_baseline",
+    "make_svm_baseline",
     "write_kaggle_submission",
 ]

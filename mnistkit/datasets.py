@@ -100,7 +100,9 @@ _DATASETS = {
 }
 _SUBSETS = {"train": ("train",), "test": ("t10k",), "all": ("train", "t10k")}
 _IDX_MAGIC = {3: 0x00000803, 1: 0x00000801}  # images, labels
-_DOWNLOAD_TIMEOUT_S = 60
+# Per socket operation (connect, each read), not per file: a dead mirror costs
+# at most this long before the next is tried.
+_DOWNLOAD_TIMEOUT_S = 20
 _DELETE_HINT = "Delete it to download it again, or replace it with the original."
 
 

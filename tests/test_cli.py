@@ -1,37 +1,238 @@
-"""The mnistkit command."""
+"""The mnistkit command: every subcommand and its error paths."""
 
+import socket
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
 
+from mnistkit import load_digits_images
 from mnistkit.cli import main
 
+PLOTS = [
+    "accuracy_vs_fit_time.png",
+    "confusion_matrix.png",
+    "curves_cnn.png",
+    "curves_mlp.png",
+    "mistakes.png",
+    "predictions.png",
+]
 
-def test_benchmark_prints_a_row_per_model(capsys):
-    assert main(["benchmark"]) == 0
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch, tmp_path):
+    """No MNIST anywhere and no mirror that answers: the machine is offline."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    monkeypatch.setenv("MNISTKIT_DATA", str(tmp_path / "no-data"))
+    monkeypatch.setenv("MNISTKIT_MIRRORS", dead)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no-keras"))
+
+
+def test_benchmark_writes_table_and_plots(tmp_path, capsys):
+    out = tmp_path / "results"
+    code = main(
+        [
+            "benchmark",
+            "--dataset",
+            "digits",
+            "--n-train",
+            "400",
+            "--seeds",
+            "2",
+            "--output",
+            str(out),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "digits: 400 training / 450 test images of 64 pixels" in printed
+    assert "cnn epoch 1/10: " in printed and "val_accuracy" in printed
+    assert "svm (seed 1): accuracy" in printed
+    results = pd.read_csv(out / "results.csv")
+    assert (
+        results["model"].tolist()
+        == ["cnn"] * 2 + ["mlp"] * 2 + ["logreg"] * 2 + ["svm"] * 2
+    )
+    assert results["seed"].tolist() == [0, 1] * 4
+    assert (results["n_train"] == 400).all() and (results["n_test"] == 450).all()
+    assert results["accuracy"].between(0.8, 1).all()
+    assert (results["fit_s"] > 0).all() and (results["predict_s"] > 0).all()
+    assert pd.read_json(out / "results.json").shape == results.shape
+    table = (out / "results.md").read_text()
+    assert "| svm | 0.9" in table and "over 2 seeds" in table
+    assert table.strip() in printed
+    for name in PLOTS:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+
+
+def test_benchmark_without_data_or_network_falls_back_to_digits(tmp_path, capsys):
+    code = main(["benchmark", "--models", "logreg", "--output", str(tmp_path)])
+    assert code == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "Bundled 8x8 digits: 1347 train / 450 test images"
-    rows = {line.split()[0]: line.split()[1:] for line in lines[2:]}
-    assert set(rows) == {"cnn", "mlp"}
-    assert all(float(accuracy) > 0.9 for accuracy, _, _ in rows.values())
+    assert lines[0].startswith("MNIST is not available (no local copy and no")
+    assert lines[1] == "digits: 1347 training / 450 test images of 64 pixels"
 
 
-def test_help_and_bad_arguments(capsys):
+def test_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
+    code = main(
+        [
+            "benchmark",
+            "--models",
+            "logreg",
+            "--n-train",
+            "2000",
+            "--output",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    assert "mnist: 2000 training / 10000 test images of 784 pixels" in (
+        capsys.readouterr().out
+    )
+    assert pd.read_csv(tmp_path / "results.csv")["accuracy"][0] > 0.85
+
+
+def test_train_evaluate_predict(tmp_path, capsys):
+    model = tmp_path / "models" / "mlp.joblib"
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "mlp",
+                "--dataset",
+                "digits",
+                "--epochs",
+                "20",
+                "--output",
+                str(model),
+            ]
+        )
+        == 0
+    )
+    assert model.is_file() and not list(model.parent.glob(".*part"))
+    assert main(["evaluate", str(model), "--output", str(tmp_path / "eval")]) == 0
+    accuracy = float(capsys.readouterr().out.split("Test accuracy on digits: ")[1][:6])
+    assert accuracy > 0.9
+    for name in [
+        "predictions.png",
+        "mistakes.png",
+        "confusion_matrix.png",
+        "training_curves.png",
+    ]:
+        assert (tmp_path / "eval" / name).stat().st_size > 1000
+
+    # A Kaggle-format CSV, to stdout and to a submission file.
+    test = load_digits_images("test", as_frame=True)
+    csv = tmp_path / "test.csv"
+    test.data.iloc[:20].to_csv(csv, index=False)
+    assert main(["predict", str(model), str(csv)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "ImageId,Label" and lines[1].startswith("1,")
+    labels = [int(line.split(",")[1]) for line in lines[1:]]
+    assert np.mean(np.array(labels) == test.target.iloc[:20].to_numpy()) > 0.8
+    submission = tmp_path / "submission.csv"
+    assert main(["predict", str(model), str(csv), "--output", str(submission)]) == 0
+    assert pd.read_csv(submission)["Label"].tolist() == labels
+
+    # PNG images: one as MNIST draws it, one dark-on-light and larger.
+    image = test.images[0]
+    Image.fromarray(image).save(tmp_path / "digit.png")
+    big = Image.fromarray(255 - image).resize((28, 28), Image.Resampling.NEAREST)
+    big.save(tmp_path / "inverted.png")
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "predict",
+                str(model),
+                str(tmp_path / "digit.png"),
+                str(tmp_path / "inverted.png"),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{tmp_path / 'digit.png'}: {labels[0]}"
+    assert out[1].startswith(f"{tmp_path / 'inverted.png'}: ")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["evaluate", "missing.joblib"], "no such model file: missing.joblib"),
+        (["predict", "missing.joblib", "x.png"], "no such model file"),
+        (
+            ["train", "--model", "mlp", "--dataset", "mnist", "--output", "m.joblib"],
+            "The mnist files are not on this machine|Could not download",
+        ),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(f"mnistkit {argv[0]}: error: ")
+    assert pytest.importorskip("re").search(message, err)
+
+
+def test_bad_model_and_input_files(tmp_path, capsys):
+    garbage = tmp_path / "garbage.joblib"
+    garbage.write_bytes(b"not a model")
+    assert main(["evaluate", str(garbage)]) == 2
+    assert "is not a model saved by mnistkit train" in capsys.readouterr().err
+    model = tmp_path / "m.joblib"
+    main(["train", "--model", "logreg", "--dataset", "digits", "--output", str(model)])
+    (tmp_path / "notes.txt").write_text("hello")
+    assert main(["predict", str(model), str(tmp_path / "notes.txt")]) == 2
+    assert "one Kaggle-format .csv file or .png images" in capsys.readouterr().err
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("pixel0,pixel2\n1,2\n")
+    assert main(["predict", str(model), str(bad_csv)]) == 2
+    assert "expected column 'pixel1'" in capsys.readouterr().err
+    fake_png = tmp_path / "fake.png"
+    fake_png.write_text("not an image")
+    assert main(["predict", str(model), str(fake_png)]) == 2
+    assert "is not a readable PNG image" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["benchmark", "--seeds", "0"],
+        ["benchmark", "--models", "knn"],
+        ["train", "--output", "m.joblib"],
+        ["no-such-command"],
+        [],
+    ],
+)
+def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["benchmark", "--help"])
-    assert exit_info.value.code == 0
-    assert "--seed" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as exit_info:
-        main(["no-such-command"])
+        main(argv)
     assert exit_info.value.code == 2
+    assert "usage: mnistkit" in capsys.readouterr().err
 
 
-def test_console_script_is_installed():
+@pytest.mark.parametrize("command", ["benchmark", "train", "evaluate", "predict"])
+def test_help_of_every_subcommand(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"usage: mnistkit {command}" in capsys.readouterr().out
+
+
+def test_console_script_runs():
     result = subprocess.run(
         [sys.executable, "-m", "mnistkit.cli", "--help"],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert "benchmark" in result.stdout
+    assert "benchmark" in result.stdout and "predict" in result.stdout

@@ -1,0 +1,215 @@
+"""Run estimators on identical data and measure accuracy, time and memory."""
+
+import os
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from ._keras_base import keras
+
+RESULT_COLUMNS = [
+    "model",
+    "seed",
+    "accuracy",
+    "fit_s",
+    "predict_s",
+    "peak_memory_mb",
+    "n_train",
+    "n_test",
+]
+
+
+def run_benchmark(
+    estimators, X_train, y_train, X_test, y_test, *, seeds=(0,), progress=None
+):
+    """Fit and score each estimator on the same split, once per seed.
+
+    Parameters
+    ----------
+    estimators : dict of str to estimator
+        Unfitted estimators or pipelines, by name; each is cloned per seed,
+        and every ``random_state`` parameter in it is set to the seed.
+    X_train, y_train, X_test, y_test : array-like
+        The one split every estimator sees.
+    seeds : iterable of int, default=(0,)
+        One fit per seed and estimator.
+    progress : callable or None, default=None
+        Called with a line of text as the benchmark goes: a row per fit, and
+        for Keras models a line per epoch.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per estimator and seed: ``model``, ``seed``, ``accuracy`` (on
+        the test set), ``fit_s``, ``predict_s`` (seconds), ``peak_memory_mb``
+        (peak resident memory above its level before the fit, in MiB;
+        NaN where /proc is missing), ``n_train`` and ``n_test``.
+    fitted : dict of (str, int) to estimator
+        The fitted estimators, by name and seed.
+
+    Examples
+    --------
+    >>> from mnistkit import load_digits_images, make_logistic_baseline
+    >>> from mnistkit.benchmark import run_benchmark
+    >>> X, y = load_digits_images("train", return_X_y=True)
+    >>> X_test, y_test = load_digits_images("test", return_X_y=True)
+    >>> results, fitted = run_benchmark(
+    ...     {"logreg": make_logistic_baseline()}, X, y, X_test, y_test
+    ... )
+    >>> results[["model", "seed", "n_train", "n_test"]].to_dict("records")
+    [{'model': 'logreg', 'seed': 0, 'n_train': 1347, 'n_test': 450}]
+    """
+    rows, fitted = [], {}
+    for name, estimator in estimators.items():
+        for seed in seeds:
+            model = _seeded_clone(estimator, seed)
+            _report_epochs(model, name, progress)
+            with _PeakMemory() as memory:
+                start = time.perf_counter()
+                model.fit(X_train, y_train)
+                fit_end = time.perf_counter()
+                y_pred = model.predict(X_test)
+                predict_end = time.perf_counter()
+            row = dict(
+                model=name,
+                seed=seed,
+                accuracy=float(np.mean(np.asarray(y_pred) == np.asarray(y_test))),
+                fit_s=fit_end - start,
+                predict_s=predict_end - fit_end,
+                peak_memory_mb=memory.peak_mb,
+                n_train=len(y_train),
+                n_test=len(y_test),
+            )
+            rows.append(row)
+            fitted[name, seed] = model
+            if progress:
+                progress(
+                    f"{name} (seed {seed}): accuracy {row['accuracy']:.4f}, "
+                    f"fit {row['fit_s']:.1f} s, predict {row['predict_s']:.2f} s, "
+                    f"peak memory +{row['peak_memory_mb']:.0f} MiB"
+                )
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted
+
+
+def summarize(results):
+    """Mean and standard deviation over seeds, one row per model.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by `run_benchmark`.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        Indexed by model, in the order first seen: ``accuracy``,
+        ``accuracy_std``, ``fit_s``, ``fit_s_std``, ``predict_s``,
+        ``peak_memory_mb``, ``n_train``, ``n_test`` and ``n_seeds``. The
+        standard deviations are NaN for a single seed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mnistkit.benchmark import summarize
+    >>> results = pd.DataFrame(dict(model=["a", "a"], seed=[0, 1],
+    ...     accuracy=[0.9, 0.8], fit_s=[1.0, 3.0], predict_s=[0.1, 0.1],
+    ...     peak_memory_mb=[5.0, 7.0], n_train=[10, 10], n_test=[5, 5]))
+    >>> summarize(results)[["accuracy", "fit_s", "n_seeds"]]
+           accuracy  fit_s  n_seeds
+    model
+    a          0.85    2.0        2
+    """
+    grouped = results.groupby("model", sort=False)
+    summary = grouped.agg(
+        accuracy=("accuracy", "mean"),
+        accuracy_std=("accuracy", "std"),
+        fit_s=("fit_s", "mean"),
+        fit_s_std=("fit_s", "std"),
+        predict_s=("predict_s", "mean"),
+        peak_memory_mb=("peak_memory_mb", "max"),
+        n_train=("n_train", "first"),
+        n_test=("n_test", "first"),
+        n_seeds=("seed", "count"),
+    )
+    return summary
+
+
+def _seeded_clone(estimator, seed):
+    model = clone(estimator)
+    params = model.get_params()
+    model.set_params(
+        **{
+            key: seed
+            for key in params
+            if key == "random_state" or key.endswith("__random_state")
+        }
+    )
+    return model
+
+
+def _report_epochs(model, name, progress):
+    """Give Keras classifiers (alone or last in a pipeline) an epoch reporter."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    if progress is None or "callbacks" not in final.get_params():
+        return
+    final.set_params(
+        callbacks=[*(final.callbacks or []), _EpochProgress(name, progress)]
+    )
+
+
+class _EpochProgress(keras.callbacks.Callback):
+    """Reports each epoch's metrics and duration as one line of text."""
+
+    def __init__(self, name, progress):
+        super().__init__()
+        self.name, self.progress = name, progress
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics = ", ".join(f"{key} {value:.4f}" for key, value in (logs or {}).items())
+        total = self.params.get("epochs", "?")
+        self.progress(
+            f"  {self.name} epoch {epoch + 1}/{total}: {metrics} "
+            f"({time.perf_counter() - self.start:.1f} s)"
+        )
+
+
+class _PeakMemory:
+    """Samples the process's resident memory every 20 ms while in use."""
+
+    interval_s = 0.02
+
+    def __enter__(self):
+        self.start = self.peak = _resident_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(self.interval_s):
+            self.peak = max(self.peak, _resident_bytes())
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _resident_bytes())
+        return False
+
+    @property
+    def peak_mb(self):
+        return (self.peak - self.start) / 2**20
+
+
+def _resident_bytes():
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except OSError:
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE")

@@ -1,0 +1,246 @@
+"""Pictures of training and results: curves, predictions, mistakes, comparisons.
+
+Each function returns a matplotlib ``Figure``; the confusion matrix is
+scikit-learn's own ``ConfusionMatrixDisplay``.
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import ConfusionMatrixDisplay
+
+
+def plot_training_curves(history, *, title=None):
+    """Loss and accuracy per epoch, training and validation.
+
+    Parameters
+    ----------
+    history : dict of str to list of float
+        A classifier's ``history_``: ``loss``, ``accuracy`` and, if data was
+        held out, ``val_loss`` and ``val_accuracy``.
+    title : str, default=None
+        Title above both panels.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        Two panels: loss and accuracy against the epoch.
+
+    Examples
+    --------
+    >>> from mnistkit.plotting import plot_training_curves
+    >>> figure = plot_training_curves({"loss": [0.5, 0.3], "accuracy": [0.8, 0.9]})
+    >>> [axes.get_ylabel() for axes in figure.axes]
+    ['loss', 'accuracy']
+    """
+    figure, panels = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
+    for axes, metric in zip(panels, ("loss", "accuracy"), strict=True):
+        for prefix, label in (("", "training"), ("val_", "validation")):
+            values = history.get(prefix + metric)
+            if values:
+                epochs = np.arange(1, len(values) + 1)
+                axes.plot(epochs, values, marker="o", markersize=3, label=label)
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(metric)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_predictions(images, y_true, y_pred, *, n_images=25, title=None):
+    """A grid of images titled "predicted (true)"; wrong ones in red.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_samples, height, width) or (n_samples, \
+            height * width)
+        The images; flat rows are shown as square images.
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
+    n_images : int, default=25
+        How many of the first images to show.
+    title : str, default=None
+        Title above the grid.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        The grid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mnistkit.plotting import plot_predictions
+    >>> figure = plot_predictions(np.zeros((4, 64)), [1, 2, 3, 4], [1, 2, 3, 5])
+    >>> [axes.get_title() for axes in figure.axes if axes.get_title()]
+    ['1 (1)', '2 (2)', '3 (3)', '5 (4)']
+    """
+    images = _as_images(images)[:n_images]
+    labels = zip(
+        np.asarray(y_pred)[:n_images], np.asarray(y_true)[:n_images], strict=True
+    )
+    titles = [(f"{pred} ({true})", pred != true) for pred, true in labels]
+    return _image_grid(images, titles, title or "predicted (true)")
+
+
+def plot_confident_mistakes(images, y_true, proba, classes, *, n_images=16, title=None):
+    """The wrong predictions the model was surest of, most confident first.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_samples, height, width) or (n_samples, \
+            height * width)
+        The test images.
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    proba : array-like of shape (n_samples, n_classes)
+        Predicted probabilities, columns in the order of `classes`.
+    classes : array-like of shape (n_classes,)
+        The classifier's ``classes_``.
+    n_images : int, default=16
+        How many mistakes to show at most.
+    title : str, default=None
+        Title above the grid.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        Images titled "predicted p=confidence (true)".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mnistkit.plotting import plot_confident_mistakes
+    >>> proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]])
+    >>> figure = plot_confident_mistakes(np.zeros((3, 4)), [1, 1, 0], proba, [0, 1])
+    >>> [axes.get_title() for axes in figure.axes if axes.get_title()]
+    ['0 p=0.90 (1)', '1 p=0.80 (0)']
+    """
+    proba = np.asarray(proba)
+    classes = np.asarray(classes)
+    predicted = classes[proba.argmax(axis=1)]
+    confidence = proba.max(axis=1)
+    wrong = np.flatnonzero(predicted != np.asarray(y_true))
+    order = wrong[np.argsort(-confidence[wrong], kind="stable")][:n_images]
+    titles = [
+        (f"{predicted[i]} p={confidence[i]:.2f} ({np.asarray(y_true)[i]})", True)
+        for i in order
+    ]
+    return _image_grid(
+        _as_images(images)[order],
+        titles,
+        title or "most confident mistakes: predicted (true)",
+    )
+
+
+def plot_confusion_matrix(y_true, y_pred, *, title=None):
+    """scikit-learn's confusion matrix display, counts per true and predicted class.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
+    title : str, default=None
+        Title of the plot.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        The figure of ``ConfusionMatrixDisplay.from_predictions``.
+
+    Examples
+    --------
+    >>> from mnistkit.plotting import plot_confusion_matrix
+    >>> figure = plot_confusion_matrix([0, 1, 1], [0, 1, 0])
+    >>> figure.axes[0].get_xlabel()
+    'Predicted label'
+    """
+    figure, axes = plt.subplots(figsize=(6.5, 5.5), layout="constrained")
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, ax=axes, colorbar=False, cmap="Blues"
+    )
+    if title:
+        axes.set_title(title)
+    return figure
+
+
+def plot_accuracy_vs_fit_time(summary, *, title=None):
+    """Test accuracy against training time, one labelled point per model.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Indexed by model, with ``accuracy`` and ``fit_s`` columns (and
+        ``accuracy_std`` for error bars), as from
+        :func:`mnistkit.benchmark.summarize`.
+    title : str, default=None
+        Title of the plot.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        A scatter plot with a logarithmic time axis.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mnistkit.plotting import plot_accuracy_vs_fit_time
+    >>> summary = pd.DataFrame({"accuracy": [0.92, 0.99], "fit_s": [30.0, 90.0]},
+    ...                        index=["logreg", "cnn"])
+    >>> plot_accuracy_vs_fit_time(summary).axes[0].get_xscale()
+    'log'
+    """
+    figure, axes = plt.subplots(figsize=(6, 4), layout="constrained")
+    errors = summary.get("accuracy_std")
+    axes.errorbar(
+        summary["fit_s"],
+        summary["accuracy"],
+        yerr=None if errors is None else errors.fillna(0),
+        fmt="o",
+        capsize=3,
+    )
+    for model, row in summary.iterrows():
+        axes.annotate(
+            model,
+            (row["fit_s"], row["accuracy"]),
+            xytext=(5, 5),
+            textcoords="offset points",
+        )
+    axes.set_xscale("log")
+    axes.set_xlabel("fit time (s, log scale)")
+    axes.set_ylabel("test accuracy")
+    axes.grid(alpha=0.3)
+    axes.set_title(title or "accuracy against training time")
+    return figure
+
+
+def _as_images(images):
+    images = np.asarray(images)
+    if images.ndim == 2:
+        side = math.isqrt(images.shape[1])
+        images = images.reshape(len(images), side, -1)
+    return images.reshape(images.shape[:3])
+
+
+def _image_grid(images, titles, title):
+    n_columns = max(1, min(len(images), math.ceil(math.sqrt(max(len(images), 1)))))
+    n_rows = max(1, math.ceil(len(images) / n_columns))
+    figure, panels = plt.subplots(
+        n_rows,
+        n_columns,
+        figsize=(1.5 * n_columns, 1.7 * n_rows + 0.4),
+        layout="constrained",
+        squeeze=False,
+    )
+    for axes in panels.ravel():
+        axes.axis("off")
+    for axes, image, (label, wrong) in zip(
+        panels.ravel(), images, titles, strict=False
+    ):
+        axes.imshow(image, cmap="gray_r")
+        axes.set_title(label, color="tab:red" if wrong else "black", fontsize=9)
+    figure.suptitle(title)
+    return figure

@@ -1,0 +1,47 @@
+"""Logistic regression and SVM baselines."""
+
+import pytest
+from sklearn.kernel_approximation import Nystroem
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import SVC, LinearSVC
+
+from mnistkit import (
+    PixelNormalizer,
+    load_digits_images,
+    make_logistic_baseline,
+    make_svm_baseline,
+)
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits_images("train", return_X_y=True)
+    X_test, y_test = load_digits_images("test", return_X_y=True)
+    return X, y, X_test, y_test
+
+
+def test_logistic_baseline(digits_split):
+    X, y, X_test, y_test = digits_split
+    pipe = make_logistic_baseline(C=1.0)
+    assert [type(step) for _, step in pipe.steps] == [
+        PixelNormalizer,
+        LogisticRegression,
+    ]
+    assert pipe["logreg"].C == 1.0 and pipe["logreg"].max_iter == 200
+    assert pipe.fit(X, y).score(X_test, y_test) > 0.9
+
+
+def test_svm_baseline_exact_and_approximate(digits_split):
+    X, y, X_test, y_test = digits_split
+    exact = make_svm_baseline(gamma=0.6)
+    assert isinstance(exact["svm"], SVC) and exact["svm"].C == 5.0
+    assert exact.fit(X, y).score(X_test, y_test) > 0.97
+    approx = make_svm_baseline(kernel_approximation=500, gamma=0.6, random_state=0)
+    assert isinstance(approx["nystroem"], Nystroem)
+    assert approx["nystroem"].gamma == 0.6 and approx["nystroem"].n_components == 500
+    assert isinstance(approx["svm"], LinearSVC) and approx["svm"].random_state == 0
+    assert approx.fit(X, y).score(X_test, y_test) > 0.95
+
+
+def test_max_value_reaches_the_normalizer():
+    assert make_svm_baseline(max_value=16)["normalize"].max_value == 16
