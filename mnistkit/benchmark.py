@@ -138,21 +138,47 @@ def summarize(results):
 
 
 def _seeded_clone(estimator, seed):
-    model = clone(estimator)
-    params = model.get_params()
-    model.set_params(
-        **{
-            key: seed
-            for key in params
-            if key == "random_state" or key.endswith("__random_state")
-        }
-    )
-    return model
+    return set_random_states(clone(estimator), seed)
+
+
+def set_random_states(estimator, seed):
+    """Set every ``random_state`` parameter, nested ones included, to `seed`.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        Changed in place.
+    seed : int
+        The seed.
+
+    Returns
+    -------
+    estimator : estimator or Pipeline
+        The same object.
+
+    Examples
+    --------
+    >>> from mnistkit import make_logistic_baseline
+    >>> from mnistkit.benchmark import set_random_states
+    >>> set_random_states(make_logistic_baseline(), 3)["logreg"].random_state
+    3
+    """
+    keys = [
+        key
+        for key in estimator.get_params()
+        if key == "random_state" or key.endswith("__random_state")
+    ]
+    return estimator.set_params(**dict.fromkeys(keys, seed))
+
+
+def final_estimator(model):
+    """The last step of a Pipeline, or the estimator itself."""
+    return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
 def _report_epochs(model, name, progress):
     """Give Keras classifiers (alone or last in a pipeline) an epoch reporter."""
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    final = final_estimator(model)
     if progress is None or "callbacks" not in final.get_params():
         return
     final.set_params(

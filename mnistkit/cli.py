@@ -11,6 +11,9 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+from ._files import atomic_file
+from .benchmark import final_estimator, set_random_states
+
 MODELS = ("cnn", "mlp", "logreg", "svm")
 DATASETS = ("mnist", "fashion-mnist", "digits")
 
@@ -79,19 +82,15 @@ def _benchmark(args):
 
 def _train(args):
     data = _load_dataset(args.dataset, n_train=args.n_train, seed=args.seed)
-    model = _make_model(args.model, data, epochs=args.epochs)
-    _set_random_state(model, args.seed)
+    model = set_random_states(
+        _make_model(args.model, data, epochs=args.epochs), args.seed
+    )
     print(f"Training {args.model} on {data['note']}", flush=True)
     model.fit(data["X_train"], data["y_train"])
     path = Path(args.output)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"model": model, "dataset": data["name"], "kind": args.model}
-    temporary = path.with_name(f".{path.name}.part")
-    try:  # never leave a half-written model behind
+    with atomic_file(path) as temporary:  # never a half-written model
         joblib.dump(payload, temporary)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
     print(f"Saved to {path}", flush=True)
     return 0
 
@@ -122,7 +121,7 @@ def _evaluate(args):
         "mistakes.png": plot_confident_mistakes(X_test, y_test, proba, model.classes_),
         "confusion_matrix.png": plot_confusion_matrix(y_test, y_pred),
     }
-    history = getattr(_final_step(model), "history_", None)
+    history = getattr(final_estimator(model), "history_", None)
     if history:
         figures["training_curves.png"] = plot_training_curves(history)
     _write_figures(output, figures)
@@ -153,7 +152,7 @@ def _predict(args):
         return 0
     if any(path.suffix.lower() != ".png" for path in inputs):
         raise CommandError("INPUT must be one Kaggle-format .csv file or .png images")
-    side = int(np.sqrt(_final_step(model).n_features_in_))
+    side = int(np.sqrt(final_estimator(model).n_features_in_))
     X = np.stack([_read_png(path, side) for path in inputs])
     for path, label in zip(inputs, model.predict(X), strict=True):
         print(f"{path}: {label}")
@@ -227,20 +226,6 @@ def _make_model(kind, data, *, epochs):
     return make_pipeline(PixelNormalizer(), network(**params))
 
 
-def _set_random_state(model, seed):
-    model.set_params(
-        **{
-            key: seed
-            for key in model.get_params()
-            if key == "random_state" or key.endswith("__random_state")
-        }
-    )
-
-
-def _final_step(model):
-    return model.steps[-1][1] if hasattr(model, "steps") else model
-
-
 def _load_model(path):
     path = Path(path)
     if not path.is_file():
@@ -308,7 +293,7 @@ def _save_plots(output, summary, fitted, data, *, seed):
     X_test, y_test = data["X_test"], data["y_test"]
     figures = {"accuracy_vs_fit_time.png": plot_accuracy_vs_fit_time(summary)}
     for (name, model_seed), model in fitted.items():
-        history = getattr(_final_step(model), "history_", None)
+        history = getattr(final_estimator(model), "history_", None)
         if model_seed == seed and history:
             figures[f"curves_{name}.png"] = plot_training_curves(
                 history, title=f"{name} on {data['name']}"
@@ -361,13 +346,6 @@ def _parser():
         "results.json, results.md and PNG plots into --output.",
     )
     bench.add_argument(
-        "--dataset",
-        choices=("auto", *DATASETS),
-        default="auto",
-        help="auto (default): MNIST if it is available or can be downloaded, "
-        "else the bundled 8x8 digits",
-    )
-    bench.add_argument(
         "--models",
         nargs="+",
         choices=MODELS,
@@ -375,12 +353,7 @@ def _parser():
         metavar="MODEL",
         help=f"any of {', '.join(MODELS)} (default: all)",
     )
-    bench.add_argument(
-        "--n-train",
-        type=_positive_int,
-        metavar="N",
-        help="train on a stratified sample of N images",
-    )
+    _add_training_data_arguments(bench)
     bench.add_argument(
         "--seeds",
         type=_positive_int,
@@ -402,14 +375,8 @@ def _parser():
         description="Fit a model on the training set and save it with joblib.",
     )
     train.add_argument("--model", choices=MODELS, required=True)
-    train.add_argument("--dataset", choices=("auto", *DATASETS), default="auto")
+    _add_training_data_arguments(train)
     train.add_argument("--epochs", type=_positive_int, help="epochs, for cnn and mlp")
-    train.add_argument(
-        "--n-train",
-        type=_positive_int,
-        metavar="N",
-        help="train on a stratified sample of N images",
-    )
     train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     train.add_argument(
         "--output",
@@ -456,6 +423,22 @@ def _parser():
     )
     predict.set_defaults(run=_predict)
     return parser
+
+
+def _add_training_data_arguments(parser):
+    parser.add_argument(
+        "--dataset",
+        choices=("auto", *DATASETS),
+        default="auto",
+        help="auto (default): MNIST if it is available or can be downloaded, "
+        "else the bundled 8x8 digits",
+    )
+    parser.add_argument(
+        "--n-train",
+        type=_positive_int,
+        metavar="N",
+        help="train on a stratified sample of N images",
+    )
 
 
 def _positive_int(text):

@@ -10,7 +10,6 @@ import gzip
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,6 +19,8 @@ import pandas as pd
 from sklearn.datasets import get_data_home, load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
+
+from ._files import atomic_file
 
 _MNIST_DESCR = """\
 MNIST handwritten digits
@@ -360,7 +361,7 @@ def write_kaggle_submission(y_pred, path):
         {"ImageId": np.arange(1, len(y_pred) + 1), "Label": y_pred}
     )
     path = Path(path)
-    with _atomic_file(path) as temporary:
+    with atomic_file(path) as temporary:
         submission.to_csv(temporary, index=False)
     return path
 
@@ -497,7 +498,7 @@ def _download(name, folder, filename, mirrors):
     for base_url in mirrors:
         url = base_url.rstrip("/") + "/" + filename
         try:
-            with _atomic_file(target) as temporary:
+            with atomic_file(target) as temporary:
                 _fetch(url, temporary, expected_md5)
             return target
         except (OSError, ValueError, http.client.HTTPException) as error:
@@ -527,32 +528,6 @@ def _fetch(url, path, expected_md5):
         raise ValueError(
             f"checksum mismatch: md5 {digest.hexdigest()}, expected {expected_md5}"
         )
-
-
-class _atomic_file:
-    """Context manager giving a temporary path that replaces `path` on success.
-
-    On any error the temporary file is removed and `path` is left as it was.
-    """
-
-    def __init__(self, path):
-        self.path = Path(path)
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".part"
-        )
-        os.close(handle)
-        self.temporary = Path(name)
-        return self.temporary
-
-    def __exit__(self, error_type, error, traceback):
-        if error_type is None:
-            os.replace(self.temporary, self.path)
-        else:
-            self.temporary.unlink(missing_ok=True)
-        return False
 
 
 def _missing_message(name, folder, *, download):
