@@ -8,6 +8,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 from sklearn.metrics import ConfusionMatrixDisplay
 
 
@@ -210,6 +211,10 @@ def plot_accuracy_vs_fit_time(summary, *, title=None):
             textcoords="offset points",
         )
     axes.set_xscale("log")
+    # Plain numbers on the log axis, and room for the labels of the end points.
+    axes.xaxis.set_major_formatter(ScalarFormatter())
+    axes.xaxis.set_minor_formatter(NullFormatter())
+    axes.margins(x=0.25, y=0.15)
     axes.set_xlabel("fit time (s, log scale)")
     axes.set_ylabel("test accuracy")
     axes.grid(alpha=0.3)
