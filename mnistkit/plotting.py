@@ -8,7 +8,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import MaxNLocator, NullFormatter, ScalarFormatter
 from sklearn.metrics import ConfusionMatrixDisplay
 
 
@@ -42,6 +42,7 @@ def plot_training_curves(history, *, title=None):
             if values:
                 epochs = np.arange(1, len(values) + 1)
                 axes.plot(epochs, values, marker="o", markersize=3, label=label)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
         axes.set_ylabel(metric)
         axes.grid(alpha=0.3)
