@@ -15,6 +15,7 @@ from .datasets import (
     write_kaggle_submission,
 )
 from .preprocessing import ImageReshaper, PixelNormalizer
+from .presets import make_preset
 
 __version__ = "0.1.0.dev0"
 
@@ -29,6 +30,7 @@ __all__ = [
     "load_kaggle_digits",
     "load_mnist",
     "make_logistic_baseline",
+    "make_preset",
     "make_svm_baseline",
     "write_kaggle_submission",
 ]

@@ -21,6 +21,7 @@ that in one place:
 
 import contextlib
 import logging
+import math
 import os
 import random
 import secrets
@@ -72,6 +73,10 @@ import tensorflow as tf  # noqa: E402
 
 # TensorFlow has no public getter for its global seed, which _seeded restores.
 from tensorflow.python.eager import context as tf_context  # noqa: E402
+
+# Where tf.custom_gradient registers its gradient functions; see
+# _custom_gradients_released.
+from tensorflow.python.framework import ops as tf_ops  # noqa: E402
 
 # scikeras assigns these at import; Keras 3 already pickles models itself.
 _KERAS_HOOKS = [
@@ -130,6 +135,31 @@ def _tensorflow_quiet(verbose):
         yield
     finally:
         logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _custom_gradients_released():
+    """Unregister the custom gradients that tracing a training step adds.
+
+    Keras's TensorFlow optimizer sums gradients across replicas with
+    ``tf.distribute``'s ``all_reduce`` even on one device, which defines a
+    ``tf.custom_gradient``. TensorFlow registers each one in a process-wide
+    registry and never removes it, and the registered closure keeps the whole
+    traced training graph alive: about 13 MiB per fit, for good
+    (tensorflow#97697, tensorflow#80895). Nothing differentiates through that
+    all-reduce, so the entries that a fit added can go when it ends.
+    """
+    registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
+    if not isinstance(registry, dict):  # TensorFlow moved it: leak, but work
+        yield
+        return
+    before = set(registry)
+    try:
+        yield
+    finally:
+        for name in list(registry):
+            if name not in before and name.startswith("CustomGradient-"):
+                registry.pop(name, None)
 
 
 def _fit_seed(random_state):
@@ -314,6 +344,9 @@ class BaseKerasClassifier(KerasClassifier):
         # With y=None, validate_data itself says that y is required.
         X, y = validate_data(self, X, y, **checks)
         check_classification_targets(y)
+        if reset:
+            # The learning-rate schedule, built with the network, needs this.
+            self._n_fit_samples = X.shape[0]
         if reset and np.unique(y).size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes, but y "
@@ -372,7 +405,7 @@ class BaseKerasClassifier(KerasClassifier):
     @contextlib.contextmanager
     def _fit_context(self):
         with _seeded(_fit_seed(self.random_state)):
-            with _tensorflow_quiet(self.verbose):
+            with _tensorflow_quiet(self.verbose), _custom_gradients_released():
                 yield
 
     def _images_as_rows(self, X):
@@ -394,7 +427,7 @@ class BaseKerasClassifier(KerasClassifier):
             for key, value in self.get_params().items()
             if key.startswith("optimizer__")
         }
-        options.setdefault("learning_rate", self.learning_rate)
+        options.setdefault("learning_rate", self._learning_rate_schedule())
         optimizer = self.optimizer
         if isinstance(optimizer, keras.optimizers.Optimizer):
             # Never train with the caller's instance: it would carry state from
@@ -404,6 +437,26 @@ class BaseKerasClassifier(KerasClassifier):
         if isinstance(optimizer, type):
             return optimizer(**options)
         return keras.optimizers.get({"class_name": optimizer, "config": options})
+
+    def _learning_rate_schedule(self):
+        """`learning_rate`, or the one-cycle schedule peaking at it."""
+        if self.learning_rate_schedule == "constant":
+            return self.learning_rate
+        # One cycle over `epochs` passes over what _fit_keras_model trains on:
+        # train_test_split holds out ceil(fraction * n) samples.
+        n_samples = self._n_fit_samples
+        n_train = n_samples - math.ceil(n_samples * self._validation_fraction())
+        total_steps = self.epochs * math.ceil(n_train / self.batch_size)
+        warmup_steps = int(0.3 * total_steps)
+        # Keras's warm-up then cosine decay is the one-cycle shape: from
+        # learning_rate / 25 up to learning_rate, then down to learning_rate / 2500.
+        return keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=self.learning_rate / 25,
+            warmup_target=self.learning_rate,
+            warmup_steps=warmup_steps,
+            decay_steps=max(total_steps - warmup_steps, 1),
+            alpha=1 / 2500,
+        )
 
     def _check_params(self):
         """Check parameters at fit, as scikit-learn does, naming the bad value."""

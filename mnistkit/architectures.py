@@ -2,14 +2,52 @@
 
 Every network takes flat rows of ``n_features`` pixels, so a saved model needs no
 preprocessing code beside it, and ends in a softmax over ``n_classes``.
+
+The convolutional architectures, by name (`CNN_ARCHITECTURES` holds their
+defaults):
+
+- ``"fast"``: two narrow convolutions, each followed by max-pooling, batch
+  normalisation and ReLU, then a dense layer. Batch normalisation comes after
+  the pooling, where it costs a quarter as much: Keras normalises with unfused
+  operations, which on a CPU cost more than these small convolutions.
+- ``"simple"``: the official Keras "simple MNIST convnet" example, layer for
+  layer (34,826 weights on 28x28 images).
+- ``"lenet5"``: LeNet-5 (LeCun et al., 1998): tanh, average pooling, dense
+  layers of 120 and 84 units (61,706 weights on 28x28 images).
+- ``"deep"``: two batch-normalised convolutions per block, for the accuracy
+  that data augmentation and longer training can reach.
 """
 
 from ._keras_base import keras
 
 layers = keras.layers
 
+# Default filters, dense units and dropout of each architecture.
+CNN_ARCHITECTURES = {
+    "fast": dict(filters=(16, 32), dense_units=(128,), dropout=0.25),
+    "simple": dict(filters=(32, 64), dense_units=(), dropout=0.5),
+    "lenet5": dict(filters=(6, 16), dense_units=(120, 84), dropout=0.0),
+    "deep": dict(filters=(32, 64), dense_units=(128,), dropout=0.4),
+}
 
-def build_mlp(n_features, n_classes, *, hidden_layer_sizes=(256, 128), dropout=0.2):
+# Default augmentation: rotations up to 10 degrees, shifts and zooms up to 10%.
+AUGMENT_DEFAULTS = dict(rotation=10.0, shift=0.1, zoom=0.1)
+
+# Short trainings (a few hundred steps) leave Keras's default 0.99 moving
+# averages far from the final batch statistics, and the network then predicts
+# badly; 0.9 follows the weights closely enough.
+_BATCH_NORM_MOMENTUM = 0.9
+
+
+def build_mlp(
+    n_features,
+    n_classes,
+    *,
+    hidden_layer_sizes=(256, 128),
+    dropout=0.2,
+    augment=None,
+    image_shape=None,
+):
     """Build a fully connected network.
 
     Parameters
@@ -22,6 +60,12 @@ def build_mlp(n_features, n_classes, *, hidden_layer_sizes=(256, 128), dropout=0
         Units of each hidden ReLU layer, in order.
     dropout : float, default=0.2
         Dropout rate after each hidden layer; 0 for none.
+    augment : dict or None, default=None
+        Random ``rotation`` (degrees), ``shift`` and ``zoom`` (fractions of the
+        image size) applied to each training image; see
+        `augmentation_layers`. None for no augmentation.
+    image_shape : tuple of (int, int, int) or None, default=None
+        ``(height, width, channels)`` of the images; needed with `augment`.
 
     Returns
     -------
@@ -37,6 +81,11 @@ def build_mlp(n_features, n_classes, *, hidden_layer_sizes=(256, 128), dropout=0
     """
     inputs = keras.Input((n_features,))
     x = inputs
+    if augment:
+        x = layers.Reshape(image_shape)(x)
+        for layer in augmentation_layers(**augment):
+            x = layer(x)
+        x = layers.Flatten()(x)
     for units in hidden_layer_sizes:
         x = layers.Dense(units, activation="relu")(x)
         if dropout:
@@ -50,16 +99,20 @@ def build_cnn(
     n_classes,
     *,
     image_shape,
-    filters=(32, 64),
-    kernel_size=3,
-    dense_units=128,
-    dropout=0.25,
+    architecture="fast",
+    filters=None,
+    dense_units=None,
+    dropout=None,
+    augment=None,
 ):
     """Build a convolutional network over flat rows of pixels.
 
-    The first layer reshapes each row into an image; each entry of `filters`
-    then adds a 'same'-padded ReLU convolution and a 2x2 max-pooling, which
-    also works on images as small as 1x1.
+    The first layer reshapes each row into an image. Then each entry of
+    `filters` adds a convolution block of the `architecture`, then dropout
+    comes before each dense layer. Convolutions and pooling leave the border
+    out ('valid' padding) while the image is at least as large as their
+    window, and pad it ('same') on smaller images, so every architecture also
+    runs on 8x8 digits and on images as small as 1x1.
 
     Parameters
     ----------
@@ -70,15 +123,20 @@ def build_cnn(
         Number of output classes.
     image_shape : tuple of (int, int, int)
         ``(height, width, channels)`` of each image.
-    filters : tuple of int, default=(32, 64)
-        Number of filters of each convolution block, in order.
-    kernel_size : int, default=3
-        Height and width of every convolution kernel.
-    dense_units : int, default=128
-        Units of the ReLU layer between the convolutions and the output;
-        0 for none.
-    dropout : float, default=0.25
-        Dropout rate before each dense layer; 0 for none.
+    architecture : {"fast", "simple", "lenet5", "deep"}, default="fast"
+        The kind of network; see the module docstring.
+    filters : tuple of int or None, default=None
+        Number of filters of each convolution block, in order. None takes the
+        architecture's default from `CNN_ARCHITECTURES`.
+    dense_units : int, tuple of int or None, default=None
+        Units of each dense layer between the convolutions and the output; 0
+        or () for none. None takes the architecture's default.
+    dropout : float or None, default=None
+        Dropout rate before each dense layer, the output included; 0 for none.
+        None takes the architecture's default.
+    augment : dict or None, default=None
+        Random ``rotation``, ``shift`` and ``zoom`` of each training image; see
+        `augmentation_layers`. None for no augmentation.
 
     Returns
     -------
@@ -91,18 +149,115 @@ def build_cnn(
     >>> from mnistkit.architectures import build_cnn
     >>> build_cnn(64, 10, image_shape=(8, 8, 1)).output_shape
     (None, 10)
+    >>> simple = build_cnn(784, 10, image_shape=(28, 28, 1), architecture="simple")
+    >>> simple.count_params()
+    34826
     """
+    defaults = CNN_ARCHITECTURES[architecture]
+    filters = defaults["filters"] if filters is None else filters
+    dense_units = defaults["dense_units"] if dense_units is None else dense_units
+    dropout = defaults["dropout"] if dropout is None else dropout
+    if isinstance(dense_units, int):
+        dense_units = (dense_units,) if dense_units else ()
+    add_block = _CONVOLUTION_BLOCKS[architecture]
+    activation = "tanh" if architecture == "lenet5" else "relu"
+
     inputs = keras.Input((n_features,))
     x = layers.Reshape(image_shape)(inputs)
-    for n_filters in filters:
-        x = layers.Conv2D(n_filters, kernel_size, padding="same", activation="relu")(x)
-        x = layers.MaxPooling2D(2, padding="same")(x)
+    for layer in augmentation_layers(**augment) if augment else ():
+        x = layer(x)
+    for position, n_filters in enumerate(filters):
+        x = add_block(x, n_filters, first=position == 0)
     x = layers.Flatten()(x)
-    if dense_units:
+    for units in dense_units:
         if dropout:
             x = layers.Dropout(dropout)(x)
-        x = layers.Dense(dense_units, activation="relu")(x)
+        x = layers.Dense(units, activation=activation)(x)
     if dropout:
         x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="cnn")
+    return keras.Model(inputs, outputs, name=f"cnn_{architecture}")
+
+
+def augmentation_layers(rotation=0.0, shift=0.0, zoom=0.0):
+    """Keras layers that randomly rotate, shift and zoom each training image.
+
+    The layers act only while the network trains: prediction sees the images
+    unchanged. They draw from Keras's seeded generators, so a fit with a fixed
+    ``random_state`` augments the same way every time. Areas moved into view
+    are filled with 0, the background of normalised MNIST-like images.
+
+    Parameters
+    ----------
+    rotation : float, default=0.0
+        Largest rotation, in degrees, either way.
+    shift : float, default=0.0
+        Largest shift, as a fraction of the height and width, either way.
+    zoom : float, default=0.0
+        Largest zoom in or out, as a fraction of the image size.
+
+    Returns
+    -------
+    layers : list of keras.layers.Layer
+        One layer for each non-zero option, to apply in order to images of
+        shape ``(batch, height, width, channels)``.
+
+    Examples
+    --------
+    >>> from mnistkit.architectures import augmentation_layers
+    >>> [type(layer).__name__ for layer in augmentation_layers(rotation=10, zoom=0.1)]
+    ['RandomRotation', 'RandomZoom']
+    """
+    fill = dict(fill_mode="constant", fill_value=0.0)
+    chosen = []
+    if rotation:
+        chosen.append(layers.RandomRotation(rotation / 360, **fill))
+    if shift:
+        chosen.append(layers.RandomTranslation(shift, shift, **fill))
+    if zoom:
+        chosen.append(layers.RandomZoom(zoom, **fill))
+    return chosen
+
+
+def _padding(x, window):
+    """'valid' while the feature map is at least `window` pixels high and wide."""
+    height, width = x.shape[1:3]
+    return "valid" if min(height, width) >= window else "same"
+
+
+def _fast_block(x, n_filters, first):
+    x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), use_bias=False)(x)
+    x = layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
+    x = layers.BatchNormalization(momentum=_BATCH_NORM_MOMENTUM)(x)
+    return layers.ReLU()(x)
+
+
+def _simple_block(x, n_filters, first):
+    x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), activation="relu")(x)
+    return layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
+
+
+def _lenet5_block(x, n_filters, first):
+    # LeNet-5 read 32x32 images; padding MNIST's 28x28 in the first layer gives
+    # the same 28x28 maps.
+    padding = "same" if first else _padding(x, 5)
+    x = layers.Conv2D(n_filters, 5, padding=padding, activation="tanh")(x)
+    return layers.AveragePooling2D(2, padding=_padding(x, 2))(x)
+
+
+def _deep_block(x, n_filters, first):
+    x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), use_bias=False)(x)
+    x = layers.BatchNormalization(momentum=_BATCH_NORM_MOMENTUM)(x)
+    x = layers.ReLU()(x)
+    x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), use_bias=False)(x)
+    x = layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
+    x = layers.BatchNormalization(momentum=_BATCH_NORM_MOMENTUM)(x)
+    return layers.ReLU()(x)
+
+
+_CONVOLUTION_BLOCKS = {
+    "fast": _fast_block,
+    "simple": _simple_block,
+    "lenet5": _lenet5_block,
+    "deep": _deep_block,
+}

@@ -9,15 +9,26 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._keras_base import BaseKerasClassifier, keras
-from .architectures import build_cnn, build_mlp
+from .architectures import AUGMENT_DEFAULTS, CNN_ARCHITECTURES, build_cnn, build_mlp
 from .preprocessing import resolve_image_shape
+
+# The MLP's tuned defaults, shared by its signature and its docstring.
+MLP_DEFAULTS = dict(
+    hidden_layer_sizes=(512, 256),
+    dropout=0.3,
+    epochs=15,
+    batch_size=256,
+    learning_rate=0.002,
+)
 
 # Parameters shared by both classifiers, checked at fit.
 _TRAINING_CONSTRAINTS = {
     "dropout": [Interval(Real, 0, 1, closed="left")],
+    "augment": ["boolean", dict],
     "epochs": [Interval(Integral, 1, None, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "learning_rate_schedule": [StrOptions({"one-cycle", "constant"})],
     "optimizer": [str, type, keras.optimizers.Optimizer],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
@@ -30,14 +41,28 @@ _TRAINING_CONSTRAINTS = {
 }
 
 _TRAINING_PARAMETERS_DOC = """\
-    dropout : float, default={dropout}
-        Dropout rate before each dense layer; 0 for none.
+    augment : bool or dict, default=False
+        Randomly rotate, shift and zoom each training image, anew every epoch,
+        to learn from more varied digits than the data holds. True uses
+        ``{augment_defaults}``:
+        degrees of rotation, and shift and zoom as fractions of the image
+        size, each up to that much either way. A dict
+        gives some of these keys; the others are 0. Only training images are
+        changed, never those predicted, and a fixed `random_state` changes them
+        the same way on every fit.{augment_note}
     epochs : int, default={epochs}
         Passes over the training data (an upper bound with early stopping).
-    batch_size : int, default=128
+    batch_size : int, default={batch_size}
         Samples per gradient step, and per prediction batch.
-    learning_rate : float, default=1e-3
-        Step size of the optimizer.
+    learning_rate : float, default={learning_rate}
+        Step size of the optimizer; the peak of the one-cycle schedule.
+    learning_rate_schedule : {{"one-cycle", "constant"}}, default="one-cycle"
+        "one-cycle" warms the step size up from ``learning_rate / 25`` over the
+        first 30% of the training steps, then anneals it along a cosine to
+        ``learning_rate / 2500`` (Smith and Topin, 2019): fewer epochs reach
+        the same accuracy. The cycle spans `epochs` passes over the training
+        data, across `partial_fit` calls too; a warm-started `fit` keeps the
+        schedule of the first. "constant" keeps `learning_rate` throughout.
     optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
         Any name ``keras.optimizers.get`` knows. Extra options go in routed
         parameters, e.g. ``optimizer="sgd", optimizer__momentum=0.9``. An instance
@@ -96,12 +121,34 @@ def _doc(template, **defaults):
 
     def decorate(cls):
         cls.__doc__ = template.format(
-            training=_TRAINING_PARAMETERS_DOC.format(**defaults),
+            training=_TRAINING_PARAMETERS_DOC.format(
+                augment_defaults=AUGMENT_DEFAULTS, **defaults
+            ),
             fitted=_FITTED_ATTRIBUTES_DOC,
+            **defaults,
         )
         return cls
 
     return decorate
+
+
+def _augment_options(estimator):
+    """The estimator's `augment` as a dict of non-zero options, or None."""
+    augment = estimator.augment
+    if augment is False:
+        return None
+    if augment is True:
+        return dict(AUGMENT_DEFAULTS)
+    unknown = set(augment) - set(AUGMENT_DEFAULTS)
+    if unknown or not all(
+        isinstance(value, Real) and value >= 0 for value in augment.values()
+    ):
+        raise ValueError(
+            f"{type(estimator).__name__}'s augment must be True, False or a dict "
+            f"of non-negative numbers with keys among {sorted(AUGMENT_DEFAULTS)}; "
+            f"got {augment!r}."
+        )
+    return dict(augment) or None
 
 
 @_doc(
@@ -114,6 +161,11 @@ def _doc(template, **defaults):
     width[, channels])``. Scale pixels to [0, 1] first, e.g. with
     `PixelNormalizer`.
 
+    The defaults are tuned for speed on a CPU: on full MNIST they train in
+    about 15 s on 2 cores and score over 99.3%. For the most accuracy, take
+    ``architecture="deep"`` with ``augment=True`` and more epochs; the user
+    guide lists the measured configurations.
+
     Parameters
     ----------
     image_shape : tuple of int or None, default=None
@@ -121,13 +173,24 @@ def _doc(template, **defaults):
         at most one -1 to infer. None takes the shape of image input, or reads
         flat rows as square single-channel images (784 -> 28x28, 64 -> 8x8); any
         other number of features is an error.
-    filters : tuple of int, default=(32, 64)
-        Filters of each 'same'-padded convolution, each followed by 2x2
-        max-pooling.
-    kernel_size : int, default=3
-        Height and width of the convolution kernels.
-    dense_units : int, default=128
-        Units of the dense ReLU layer before the output; 0 for none.
+    architecture : {{"fast", "simple", "lenet5", "deep"}}, default="fast"
+        The network, from :mod:`mnistkit.architectures`. "fast": two narrow
+        convolutions with batch normalisation after the pooling, then a dense
+        layer. "simple": the official Keras "simple MNIST convnet" example.
+        "lenet5": LeNet-5 with tanh and average pooling. "deep": two
+        batch-normalised convolutions per block.
+    filters : tuple of int or None, default=None
+        Filters of each convolution block, in order. None takes the
+        architecture's: (16, 32) fast, (32, 64) simple, (6, 16) lenet5 and
+        (32, 64) deep.
+    dense_units : int, tuple of int or None, default=None
+        Units of each dense layer between the convolutions and the output; 0
+        for none. None takes the architecture's: 128 fast and deep, none
+        simple, (120, 84) lenet5.
+    dropout : float or None, default=None
+        Dropout rate before each dense layer, the output included; 0 for none.
+        None takes the architecture's: 0.25 fast, 0.5 simple, 0 lenet5 and
+        0.4 deep.
 {training}
     Attributes
     ----------
@@ -147,36 +210,41 @@ def _doc(template, **defaults):
     >>> X, y = load_digits(return_X_y=True)
     >>> model = make_pipeline(
     ...     PixelNormalizer(max_value=16),
-    ...     CNNClassifier(random_state=0),
+    ...     CNNClassifier(epochs=30, random_state=0),
     ... )
     >>> model.fit(X[:1500], y[:1500]).score(X[1500:], y[1500:]) > 0.85
     True
     >>> model[-1].image_shape_
     (8, 8, 1)
     """,
-    dropout=0.25,
-    epochs=10,
+    augment_note="",
+    epochs=5,
+    batch_size=256,
+    learning_rate=0.01,
 )
 class CNNClassifier(BaseKerasClassifier):
     _parameter_constraints = {
         "image_shape": [tuple, list, None],
-        "filters": [tuple, list],
-        "kernel_size": [Interval(Integral, 1, None, closed="left")],
-        "dense_units": [Interval(Integral, 0, None, closed="left")],
+        "architecture": [StrOptions(set(CNN_ARCHITECTURES))],
+        "filters": [tuple, list, None],
+        "dense_units": [Interval(Integral, 0, None, closed="left"), tuple, list, None],
         **_TRAINING_CONSTRAINTS,
+        "dropout": [Interval(Real, 0, 1, closed="left"), None],
     }
 
     def __init__(
         self,
         image_shape=None,
         *,
-        filters=(32, 64),
-        kernel_size=3,
-        dense_units=128,
-        dropout=0.25,
-        epochs=10,
-        batch_size=128,
-        learning_rate=1e-3,
+        architecture="fast",
+        filters=None,
+        dense_units=None,
+        dropout=None,
+        augment=False,
+        epochs=5,
+        batch_size=256,
+        learning_rate=0.01,
+        learning_rate_schedule="one-cycle",
         optimizer="adam",
         early_stopping=False,
         validation_fraction=None,
@@ -189,13 +257,15 @@ class CNNClassifier(BaseKerasClassifier):
         **kwargs,
     ):
         self.image_shape = image_shape
+        self.architecture = architecture
         self.filters = filters
-        self.kernel_size = kernel_size
         self.dense_units = dense_units
         self.dropout = dropout
+        self.augment = augment
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.optimizer = optimizer
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -233,10 +303,15 @@ class CNNClassifier(BaseKerasClassifier):
             self.n_features_in_,
             self.n_classes_,
             image_shape=self.image_shape_,
-            filters=tuple(self.filters),
-            kernel_size=self.kernel_size,
-            dense_units=self.dense_units,
+            architecture=self.architecture,
+            filters=None if self.filters is None else tuple(self.filters),
+            dense_units=(
+                self.dense_units
+                if self.dense_units is None or isinstance(self.dense_units, int)
+                else tuple(self.dense_units)
+            ),
             dropout=self.dropout,
+            augment=_augment_options(self),
         )
 
 
@@ -244,14 +319,17 @@ class CNNClassifier(BaseKerasClassifier):
     """Fully connected neural network classifier, on Keras.
 
     A scikit-learn classifier like `sklearn.neural_network.MLPClassifier`, trained
-    with Keras: mini-batches, dropout and the Adam optimizer by default. It takes
-    flat rows of pixels or images, which it flattens. Scale pixels to [0, 1]
-    first, e.g. with `PixelNormalizer`.
+    with Keras: mini-batches, dropout, the Adam optimizer and a one-cycle
+    learning-rate schedule by default. It takes flat rows of pixels or images,
+    which it flattens. Scale pixels to [0, 1] first, e.g. with
+    `PixelNormalizer`.
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(256, 128)
+    hidden_layer_sizes : tuple of int, default={hidden_layer_sizes}
         Units of each hidden ReLU layer, in order.
+    dropout : float, default={dropout}
+        Dropout rate after each hidden layer; 0 for none.
 {training}
     Attributes
     ----------
@@ -274,8 +352,9 @@ class CNNClassifier(BaseKerasClassifier):
     >>> model.fit(X[:1500], y[:1500]).score(X[1500:], y[1500:]) > 0.85
     True
     """,
-    dropout=0.2,
-    epochs=20,
+    augment_note="""
+        The rows must be square single-channel images (e.g. 784 pixels).""",
+    **MLP_DEFAULTS,
 )
 class MLPClassifier(BaseKerasClassifier):
     _parameter_constraints = {
@@ -285,12 +364,14 @@ class MLPClassifier(BaseKerasClassifier):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 128),
+        hidden_layer_sizes=MLP_DEFAULTS["hidden_layer_sizes"],
         *,
-        dropout=0.2,
-        epochs=20,
-        batch_size=128,
-        learning_rate=1e-3,
+        dropout=MLP_DEFAULTS["dropout"],
+        augment=False,
+        epochs=MLP_DEFAULTS["epochs"],
+        batch_size=MLP_DEFAULTS["batch_size"],
+        learning_rate=MLP_DEFAULTS["learning_rate"],
+        learning_rate_schedule="one-cycle",
         optimizer="adam",
         early_stopping=False,
         validation_fraction=None,
@@ -304,9 +385,11 @@ class MLPClassifier(BaseKerasClassifier):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
+        self.augment = augment
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.optimizer = optimizer
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -319,9 +402,18 @@ class MLPClassifier(BaseKerasClassifier):
         vars(self).update(kwargs)
 
     def _build_network(self):
+        augment = _augment_options(self)
         return build_mlp(
             self.n_features_in_,
             self.n_classes_,
             hidden_layer_sizes=tuple(self.hidden_layer_sizes),
             dropout=self.dropout,
+            augment=augment,
+            image_shape=(
+                resolve_image_shape(
+                    self.n_features_in_, None, estimator_name=type(self).__name__
+                )
+                if augment
+                else None
+            ),
         )

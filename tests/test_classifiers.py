@@ -222,10 +222,14 @@ def test_optimizer_class_and_instance(digits01):
     import keras
 
     X, y = digits01
-    by_class = fast_mlp(epochs=1, optimizer=keras.optimizers.SGD, learning_rate=0.1)
-    assert by_class.fit(X, y).model_.optimizer.learning_rate.numpy() == pytest.approx(
-        0.1
-    )
+    by_class = fast_mlp(
+        epochs=1,
+        optimizer=keras.optimizers.SGD,
+        learning_rate=0.1,
+        learning_rate_schedule="constant",
+    ).fit(X, y)
+    assert isinstance(by_class.model_.optimizer, keras.optimizers.SGD)
+    assert by_class.model_.optimizer.learning_rate.numpy() == pytest.approx(0.1)
     instance = keras.optimizers.RMSprop(learning_rate=0.02)
     clf = fast_mlp(epochs=1, optimizer=instance).fit(X, y)
     # The caller's instance is copied, never trained in place.

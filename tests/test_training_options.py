@@ -1,0 +1,177 @@
+"""Architectures, data augmentation, the one-cycle schedule and the presets."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import fast_cnn, fast_mlp
+
+from mnistkit import CNNClassifier, MLPClassifier, make_preset
+from mnistkit.architectures import CNN_ARCHITECTURES, build_cnn
+from mnistkit.cpu_benchmark import build_keras_example
+from mnistkit.presets import PRESETS
+
+
+@pytest.mark.parametrize("architecture", sorted(CNN_ARCHITECTURES))
+@pytest.mark.parametrize("image_shape", [(28, 28, 1), (8, 8, 1), (1, 2, 1)])
+def test_every_architecture_builds_on_any_image_size(architecture, image_shape):
+    model = build_cnn(
+        math.prod(image_shape), 3, image_shape=image_shape, architecture=architecture
+    )
+    assert model.output_shape == (None, 3)
+
+
+def test_simple_architecture_is_the_keras_example_layer_for_layer():
+    ours = build_cnn(784, 10, image_shape=(28, 28, 1), architecture="simple")
+    example = build_keras_example()
+    kinds = [type(layer).__name__ for layer in ours.layers[2:]]  # Input, Reshape
+    assert kinds == [type(layer).__name__ for layer in example.layers]
+    assert [w.shape for w in ours.weights] == [w.shape for w in example.weights]
+    assert ours.count_params() == 34826
+
+
+def test_lenet5_has_its_published_size():
+    model = build_cnn(784, 10, image_shape=(28, 28, 1), architecture="lenet5")
+    assert model.count_params() == 61706
+    assert {layer.get_config().get("activation") for layer in model.layers} >= {"tanh"}
+
+
+@pytest.mark.parametrize("architecture", sorted(CNN_ARCHITECTURES))
+def test_every_architecture_learns_the_digits(architecture, digits01):
+    X, y = digits01
+    model = CNNClassifier(
+        architecture=architecture, epochs=25, batch_size=32, random_state=0
+    )
+    # Chance is 0.1; LeNet-5, without dropout, overfits 500 images to about 0.8.
+    assert model.fit(X[:500], y[:500]).score(X[500:], y[500:]) > 0.7
+
+
+def test_architecture_defaults_can_be_overridden():
+    model = fast_cnn(architecture="deep", filters=(4, 8), dense_units=(16, 8))
+    model.fit(np.random.rand(40, 64).astype("float32"), np.arange(40) % 2)
+    dense = [layer.units for layer in model.model_.layers if hasattr(layer, "units")]
+    assert dense == [16, 8, 2]
+    convolutions = [
+        layer.filters for layer in model.model_.layers if hasattr(layer, "filters")
+    ]
+    assert convolutions == [4, 4, 8, 8]
+
+
+def test_unknown_architecture_is_named(digits01):
+    X, y = digits01
+    with pytest.raises(ValueError, match="'architecture' parameter.*'resnet'"):
+        CNNClassifier(architecture="resnet").fit(X, y)
+
+
+# -- Data augmentation ---------------------------------------------------------------
+
+
+def _layer_names(model):
+    return [type(layer).__name__ for layer in model.model_.layers]
+
+
+@pytest.mark.parametrize("make_classifier", [fast_cnn, fast_mlp], ids=["cnn", "mlp"])
+def test_augment_changes_training_only_and_reproducibly(make_classifier, digits01):
+    X, y = digits01
+    first = make_classifier(augment=True, random_state=4).fit(X, y)
+    assert {"RandomRotation", "RandomTranslation", "RandomZoom"} <= set(
+        _layer_names(first)
+    )
+    # Prediction sees the images unchanged: the same answer every time.
+    np.testing.assert_array_equal(first.predict_proba(X), first.predict_proba(X))
+    again = make_classifier(augment=True, random_state=4).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
+    plain = make_classifier(random_state=4).fit(X, y)
+    assert not np.allclose(first.predict_proba(X), plain.predict_proba(X))
+    assert first.score(X, y) > 0.7
+
+
+def test_augment_dict_chooses_the_transformations(digits01):
+    X, y = digits01
+    model = fast_cnn(augment={"rotation": 15}).fit(X, y)
+    (rotation,) = [
+        layer
+        for layer in model.model_.layers
+        if type(layer).__name__ == "RandomRotation"
+    ]
+    assert rotation.factor == (-15 / 360, 15 / 360)
+    assert "RandomZoom" not in _layer_names(model)
+
+
+@pytest.mark.parametrize("augment", [{"shear": 0.1}, {"rotation": -5}])
+def test_bad_augment_options_are_named(augment, digits01):
+    X, y = digits01
+    with pytest.raises(ValueError, match="keys among.*rotation.*shift.*zoom"):
+        fast_cnn(augment=augment).fit(X, y)
+
+
+def test_mlp_augment_needs_square_images():
+    X, y = np.random.rand(20, 10).astype("float32"), np.arange(20) % 2
+    with pytest.raises(ValueError, match="10 features"):
+        fast_mlp(augment=True).fit(X, y)
+
+
+# -- Learning-rate schedule ----------------------------------------------------------
+
+
+def _schedule(model):
+    return model.model_.optimizer._learning_rate
+
+
+@pytest.mark.parametrize("validation_fraction", [None, 0.25])
+def test_one_cycle_spans_the_training_steps(validation_fraction, digits01):
+    X, y = digits01  # 600 images
+    model = fast_cnn(
+        epochs=3,
+        batch_size=32,
+        learning_rate=0.02,
+        validation_fraction=validation_fraction,
+    ).fit(X, y)
+    n_train = 600 - (150 if validation_fraction else 0)
+    total = 3 * math.ceil(n_train / 32)
+    schedule = _schedule(model)
+    assert schedule.warmup_steps + schedule.decay_steps == total
+    assert schedule.warmup_steps == int(0.3 * total)
+    assert float(schedule(0)) == pytest.approx(0.02 / 25)
+    assert float(schedule(schedule.warmup_steps)) == pytest.approx(0.02)
+    assert float(schedule(total)) == pytest.approx(0.02 / 2500)
+    assert int(model.model_.optimizer.iterations) == total
+
+
+def test_constant_schedule_keeps_the_learning_rate(digits01):
+    X, y = digits01
+    model = fast_mlp(learning_rate=0.004, learning_rate_schedule="constant").fit(X, y)
+    assert float(model.model_.optimizer.learning_rate) == pytest.approx(0.004)
+    with pytest.raises(ValueError, match="learning_rate_schedule"):
+        fast_mlp(learning_rate_schedule="cosine").fit(X, y)
+
+
+def test_one_cycle_spans_epochs_partial_fit_calls(digits01):
+    X, y = digits01
+    model = fast_mlp(epochs=4, batch_size=100, learning_rate=0.01)
+    for _ in range(4):
+        model.partial_fit(X, y, classes=np.unique(y))
+    schedule = _schedule(model)
+    assert schedule.warmup_steps + schedule.decay_steps == 4 * 6
+    assert int(model.model_.optimizer.iterations) == 4 * 6
+
+
+# -- Presets -------------------------------------------------------------------------
+
+
+def test_presets_are_the_defaults_or_named_configurations():
+    assert make_preset("cnn-fast").get_params() == CNNClassifier().get_params()
+    assert make_preset("mlp").get_params() == MLPClassifier().get_params()
+    accurate = make_preset("cnn-accurate", random_state=3)
+    assert accurate.augment and accurate.architecture == "deep"
+    assert accurate.random_state == 3
+    assert set(PRESETS) == {"cnn-fast", "cnn-accurate", "cnn-keras-example", "mlp"}
+    with pytest.raises(ValueError, match="Unknown preset 'cnn'; choose one of"):
+        make_preset("cnn")
+
+
+def test_keras_example_preset_trains_as_the_example():
+    model = make_preset("cnn-keras-example")
+    assert (model.architecture, model.epochs, model.batch_size) == ("simple", 15, 128)
+    assert (model.learning_rate, model.learning_rate_schedule) == (1e-3, "constant")
+    assert model.validation_fraction == 0.1
