@@ -1,0 +1,289 @@
+"""CPU benchmark against the official Keras "simple MNIST convnet" example.
+
+In one process and on the same arrays, it trains the Keras example as written,
+the same network through scikeras's plain ``KerasClassifier`` and through
+`CNNClassifier`, then mnistkit's presets, and reports accuracy, fit and predict
+seconds and the ratios between them. Timings are compared as ratios within a
+round, and rounds repeated, because shared machines are noisy. Run it with
+``mnistkit cpu-benchmark``.
+"""
+
+import gc
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GridSearchCV
+
+from ._keras_base import _seeded, keras
+from .benchmark import _resident_bytes
+from .presets import make_preset
+
+RESULT_COLUMNS = ["model", "round", "seed", "accuracy", "fit_s", "predict_s"]
+
+# The Keras example's training settings.
+EXAMPLE_EPOCHS = 15
+EXAMPLE_BATCH_SIZE = 128
+
+
+def build_keras_example(image_shape=(28, 28, 1), n_classes=10):
+    """The official Keras "simple MNIST convnet" example's model, compiled as there.
+
+    From https://keras.io/examples/vision/mnist_convnet/: two 3x3 convolutions
+    of 32 and 64 filters, each followed by 2x2 max-pooling, dropout 0.5 and a
+    softmax; Adam and categorical cross-entropy on one-hot labels.
+
+    Parameters
+    ----------
+    image_shape : tuple of (int, int, int), default=(28, 28, 1)
+        Shape of each input image.
+    n_classes : int, default=10
+        Number of classes.
+
+    Returns
+    -------
+    model : keras.Model
+        A compiled model.
+
+    Examples
+    --------
+    >>> from mnistkit.cpu_benchmark import build_keras_example
+    >>> build_keras_example().count_params()
+    34826
+    """
+    layers = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input(shape=image_shape),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(n_classes, activation="softmax"),
+        ]
+    )
+    model.compile(
+        loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"]
+    )
+    return model
+
+
+def run_cpu_benchmark(
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    *,
+    repeats=3,
+    accurate_seeds=3,
+    epochs=None,
+    progress=None,
+):
+    """Train the Keras example and mnistkit's presets side by side.
+
+    Each of `repeats` rounds trains, with the round's seed: the Keras example
+    as written (``keras-example``), the same network and training through
+    scikeras's ``KerasClassifier`` (``scikeras``) and through `CNNClassifier`
+    (``mnistkit-example``, the "cnn-keras-example" preset), then the
+    "cnn-fast" and "mlp" presets. Then "cnn-accurate" trains once per seed in
+    ``range(accurate_seeds)``.
+
+    Parameters
+    ----------
+    X_train, X_test : ndarray of shape (n_samples, height, width, 1)
+        Images scaled to [0, 1], as float32; every model gets these arrays.
+    y_train, y_test : ndarray of shape (n_samples,)
+        Integer class labels.
+    repeats : int, default=3
+        Rounds of the side-by-side comparison.
+    accurate_seeds : int, default=3
+        Fits of the "cnn-accurate" preset; 0 for none.
+    epochs : int or None, default=None
+        Epochs of every model, for quick runs; None trains each as configured.
+    progress : callable or None, default=None
+        Called with a line of text after each fit.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per fit: ``model``, ``round``, ``seed``, ``accuracy`` (on the
+        test set), ``fit_s`` and ``predict_s``.
+    """
+    n_classes = int(np.max(y_train)) + 1
+    example_epochs = epochs or EXAMPLE_EPOCHS
+    quick = {} if epochs is None else {"epochs": epochs}
+
+    def keras_example(seed):
+        with _seeded(seed):
+            model = build_keras_example(X_train.shape[1:], n_classes)
+            fit_s = _timed(
+                model.fit,
+                X_train,
+                keras.utils.to_categorical(y_train, n_classes),
+                batch_size=EXAMPLE_BATCH_SIZE,
+                epochs=example_epochs,
+                validation_split=0.1,
+                verbose=0,
+            )
+        start = time.perf_counter()
+        y_pred = model.predict(X_test, verbose=0).argmax(axis=1)
+        return fit_s, time.perf_counter() - start, y_pred
+
+    def scikeras_example(seed):
+        from scikeras.wrappers import KerasClassifier
+
+        # scikeras's own random_state would leave TensorFlow's op determinism
+        # on for every later fit; seed as for the Keras example instead.
+        model = KerasClassifier(
+            model=build_keras_example,
+            model__image_shape=X_train.shape[1:],
+            model__n_classes=n_classes,
+            loss="categorical_crossentropy",
+            batch_size=EXAMPLE_BATCH_SIZE,
+            epochs=example_epochs,
+            validation_split=0.1,
+            verbose=0,
+        )
+        with _seeded(seed):
+            fit_s = _timed(model.fit, X_train, y_train)
+        start = time.perf_counter()
+        y_pred = model.predict(X_test)
+        return fit_s, time.perf_counter() - start, y_pred
+
+    def preset(name):
+        def run(seed):
+            model = make_preset(name, random_state=seed, **quick)
+            fit_s = _timed(model.fit, X_train, y_train)
+            start = time.perf_counter()
+            y_pred = model.predict(X_test)
+            return fit_s, time.perf_counter() - start, y_pred
+
+        return run
+
+    schedule = [
+        (round_, name, runner)
+        for round_ in range(repeats)
+        for name, runner in [
+            ("keras-example", keras_example),
+            ("scikeras", scikeras_example),
+            ("mnistkit-example", preset("cnn-keras-example")),
+            ("cnn-fast", preset("cnn-fast")),
+            ("mlp", preset("mlp")),
+        ]
+    ]
+    schedule += [
+        (seed, "cnn-accurate", preset("cnn-accurate")) for seed in range(accurate_seeds)
+    ]
+
+    rows = []
+    for round_, name, runner in schedule:
+        fit_s, predict_s, y_pred = runner(round_)
+        row = dict(
+            model=name,
+            round=round_,
+            seed=round_,
+            accuracy=float(np.mean(y_pred == y_test)),
+            fit_s=fit_s,
+            predict_s=predict_s,
+        )
+        rows.append(row)
+        if progress:
+            progress(
+                f"{name} (round {round_}): accuracy {row['accuracy']:.4f}, "
+                f"fit {fit_s:.1f} s, predict {predict_s:.2f} s"
+            )
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def summarize_cpu_benchmark(results):
+    """Per-model medians and the time ratios that the goals are stated in.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by `run_cpu_benchmark`.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        Indexed by model: ``accuracy`` (mean), ``accuracy_std``,
+        ``fit_s`` and ``predict_s`` (medians), and ``n_fits``.
+    ratios : dict of str to float
+        Medians over rounds of per-round fit-time ratios: ``cnn-fast /
+        keras-example``, ``mnistkit-example / keras-example`` and
+        ``mnistkit-example / scikeras``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mnistkit.cpu_benchmark import summarize_cpu_benchmark
+    >>> results = pd.DataFrame(dict(
+    ...     model=["keras-example", "cnn-fast"] * 2, round=[0, 0, 1, 1],
+    ...     seed=[0, 0, 1, 1], accuracy=[0.99, 0.993, 0.99, 0.995],
+    ...     fit_s=[100.0, 15.0, 120.0, 15.0], predict_s=[1.0, 0.3, 1.0, 0.3]))
+    >>> summary, ratios = summarize_cpu_benchmark(results)
+    >>> round(ratios["cnn-fast / keras-example"], 4)
+    0.1375
+    """
+    summary = results.groupby("model", sort=False).agg(
+        accuracy=("accuracy", "mean"),
+        accuracy_std=("accuracy", "std"),
+        fit_s=("fit_s", "median"),
+        predict_s=("predict_s", "median"),
+        n_fits=("fit_s", "count"),
+    )
+    fit_s = results.pivot_table(index="round", columns="model", values="fit_s")
+    ratios = {}
+    for model, reference in [
+        ("cnn-fast", "keras-example"),
+        ("mnistkit-example", "keras-example"),
+        ("mnistkit-example", "scikeras"),
+    ]:
+        if {model, reference} <= set(fit_s.columns):
+            per_round = (fit_s[model] / fit_s[reference]).dropna()
+            ratios[f"{model} / {reference}"] = float(per_round.median())
+    return summary, ratios
+
+
+def search_memory_growth(estimator, X, y, param_grid, *, cv=3):
+    """Resident memory that a grid search's fits leave behind, in MiB.
+
+    One fit comes first, so that TensorFlow's one-time allocations do not
+    count; then `GridSearchCV` runs every candidate on every fold, in this
+    process (``n_jobs=1``, ``refit=False``).
+
+    Parameters
+    ----------
+    estimator : estimator
+        What the search fits.
+    X, y : array-like
+        The data searched over.
+    param_grid : dict or list of dict
+        As for `GridSearchCV`.
+    cv : int, default=3
+        Folds.
+
+    Returns
+    -------
+    growth_mb : float
+        Resident memory after the search minus before it, in MiB; NaN where
+        /proc is missing.
+    n_fits : int
+        Number of fits the search made.
+    """
+    estimator.fit(X, y)
+    gc.collect()
+    before = _resident_bytes()
+    search = GridSearchCV(estimator, param_grid, cv=cv, refit=False, n_jobs=1)
+    search.fit(X, y)
+    gc.collect()
+    n_fits = len(search.cv_results_["params"]) * cv
+    return (_resident_bytes() - before) / 2**20, n_fits
+
+
+def _timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    function(*args, **kwargs)
+    return time.perf_counter() - start
