@@ -14,8 +14,9 @@ defaults):
   layer (34,826 weights on 28x28 images).
 - ``"lenet5"``: LeNet-5 (LeCun et al., 1998): tanh, average pooling, dense
   layers of 120 and 84 units (61,706 weights on 28x28 images).
-- ``"deep"``: two batch-normalised convolutions per block, for the accuracy
-  that data augmentation and longer training can reach.
+- ``"deep"``: two convolutions per block, then max-pooling, batch
+  normalisation and ReLU, for the accuracy that data augmentation and longer
+  training can reach.
 """
 
 from ._keras_base import keras
@@ -27,7 +28,7 @@ CNN_ARCHITECTURES = {
     "fast": dict(filters=(16, 32), dense_units=(128,), dropout=0.25),
     "simple": dict(filters=(32, 64), dense_units=(), dropout=0.5),
     "lenet5": dict(filters=(6, 16), dense_units=(120, 84), dropout=0.0),
-    "deep": dict(filters=(32, 64), dense_units=(128,), dropout=0.4),
+    "deep": dict(filters=(24, 48), dense_units=(128,), dropout=0.4),
 }
 
 # Default augmentation: rotations up to 10 degrees, shifts and zooms up to 10%.
@@ -246,9 +247,9 @@ def _lenet5_block(x, n_filters, first):
 
 
 def _deep_block(x, n_filters, first):
-    x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), use_bias=False)(x)
-    x = layers.BatchNormalization(momentum=_BATCH_NORM_MOMENTUM)(x)
-    x = layers.ReLU()(x)
+    # Normalised once per block, after the pooling: on the full-size maps of
+    # the first convolution it would cost more than the convolution.
+    x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), activation="relu")(x)
     x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), use_bias=False)(x)
     x = layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
     x = layers.BatchNormalization(momentum=_BATCH_NORM_MOMENTUM)(x)

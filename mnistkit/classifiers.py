@@ -178,11 +178,11 @@ def _augment_options(estimator):
         convolutions with batch normalisation after the pooling, then a dense
         layer. "simple": the official Keras "simple MNIST convnet" example.
         "lenet5": LeNet-5 with tanh and average pooling. "deep": two
-        batch-normalised convolutions per block.
+        convolutions per block, then pooling and batch normalisation.
     filters : tuple of int or None, default=None
         Filters of each convolution block, in order. None takes the
         architecture's: (16, 32) fast, (32, 64) simple, (6, 16) lenet5 and
-        (32, 64) deep.
+        (24, 48) deep.
     dense_units : int, tuple of int or None, default=None
         Units of each dense layer between the convolutions and the output; 0
         for none. None takes the architecture's: 128 fast and deep, none

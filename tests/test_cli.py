@@ -98,6 +98,35 @@ def test_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, capsys)
     assert pd.read_csv(tmp_path / "results.csv")["accuracy"][0] > 0.85
 
 
+def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
+    argv = ["cpu-benchmark", "--n-train", "600", "--epochs", "1", "--repeats", "2"]
+    argv += ["--accurate-seeds", "1", "--memory-fits", "3", "--output", str(tmp_path)]
+    assert main(argv) == 0
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results.groupby("model").size().to_dict() == {
+        "keras-example": 2,
+        "scikeras": 2,
+        "mnistkit-example": 2,
+        "cnn-fast": 2,
+        "mlp": 2,
+        "cnn-accurate": 1,
+    }
+    assert (results["accuracy"] > 0.1).all()  # one epoch on 600 images
+    # The same network, seed and data: scikeras trains exactly as Keras does.
+    accuracy = results.pivot_table(index="round", columns="model", values="accuracy")
+    assert (accuracy["keras-example"] == accuracy["scikeras"]).all()
+    report = (tmp_path / "results.md").read_text()
+    for line in [
+        "fit time cnn-fast / keras-example:",
+        "fit time mnistkit-example / keras-example:",
+        "fit time mnistkit-example / scikeras:",
+        "resident memory growth over 3 GridSearchCV fits",
+    ]:
+        assert line in report
+    assert report in capsys.readouterr().out
+
+
 def test_train_evaluate_predict(tmp_path, capsys):
     model = tmp_path / "models" / "mlp.joblib"
     assert (
@@ -220,7 +249,9 @@ def test_bad_arguments_exit_2(argv, capsys):
     assert "usage: mnistkit" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["benchmark", "train", "evaluate", "predict"])
+@pytest.mark.parametrize(
+    "command", ["benchmark", "cpu-benchmark", "train", "evaluate", "predict"]
+)
 def test_help_of_every_subcommand(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
