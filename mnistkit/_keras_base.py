@@ -327,6 +327,7 @@ class BaseKerasClassifier(KerasClassifier):
             "optimizer": self._make_optimizer(),
             "loss": "sparse_categorical_crossentropy",
             "metrics": ["accuracy"],
+            "steps_per_execution": self.steps_per_execution,
         }
 
     @property

@@ -24,6 +24,7 @@ PRESETS = {
             batch_size=128,
             learning_rate=1e-3,
             learning_rate_schedule="constant",
+            steps_per_execution=1,
             validation_fraction=0.1,
         ),
     ),
@@ -41,8 +42,8 @@ def make_preset(name, **params):
         The preset: "cnn-fast" and "mlp" are the defaults of `CNNClassifier`
         and `MLPClassifier`; "cnn-accurate" is a deeper network trained longer
         on augmented images; "cnn-keras-example" is the official Keras "simple
-        MNIST convnet" example (15 epochs of Adam at 1e-3, batches of 128, 10%
-        held out for validation).
+        MNIST convnet" example (15 epochs of Adam at 1e-3, batches of 128, one
+        step per execution, 10% held out for validation).
     **params : dict
         Parameters that override the preset's, e.g. ``random_state=0``.
 

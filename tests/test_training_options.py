@@ -175,3 +175,25 @@ def test_keras_example_preset_trains_as_the_example():
     assert (model.architecture, model.epochs, model.batch_size) == ("simple", 15, 128)
     assert (model.learning_rate, model.learning_rate_schedule) == (1e-3, "constant")
     assert model.validation_fraction == 0.1
+
+
+# -- Data handling -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(600, 64), (600, 8, 8), (600, 8, 8, 1)])
+def test_float32_pixels_reach_keras_without_a_copy(shape, digits01, monkeypatch):
+    import keras
+
+    X, y = digits01
+    X = np.ascontiguousarray(X.reshape(shape), dtype=np.float32)
+    seen = {}
+    fit = keras.Model.fit
+
+    def spy(model, x=None, *args, **kwargs):
+        seen["x"] = x
+        return fit(model, x, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    fast_cnn(epochs=1).fit(X, y)
+    assert seen["x"].dtype == np.float32
+    assert np.shares_memory(seen["x"], X)
