@@ -119,7 +119,7 @@ def _cpu_benchmark(args):
     for model, row in summary.iterrows():
         lines.append(
             f"| {model} | {row['accuracy']:.4f} | {row['accuracy_std']:.4f} | "
-            f"{row['fit_s']:.3g} | {row['predict_s']:.3g} | {row['n_fits']} |"
+            f"{row['fit_s']:.3g} | {row['predict_s']:.3g} | {int(row['n_fits'])} |"
         )
     lines.append("")
     lines += [f"- fit time {name}: {value:.3f}" for name, value in ratios.items()]
