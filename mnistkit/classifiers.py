@@ -180,18 +180,19 @@ def _augment_options(estimator):
         flat rows as square single-channel images (784 -> 28x28, 64 -> 8x8); any
         other number of features is an error.
     architecture : {{"fast", "simple", "lenet5", "deep"}}, default="fast"
-        The network, from :mod:`mnistkit.architectures`. "fast": two narrow
-        convolutions with batch normalisation after the pooling, then a dense
-        layer. "simple": the official Keras "simple MNIST convnet" example.
-        "lenet5": LeNet-5 with tanh and average pooling. "deep": two
-        convolutions per block, then pooling and batch normalisation.
+        The network, from :mod:`mnistkit.architectures`. "fast": a strided
+        5x5 convolution, then a narrow 3x3 convolution and pooling, with batch
+        normalisation after each, then a dense layer. "simple": the official
+        Keras "simple MNIST convnet" example. "lenet5": LeNet-5 with tanh and
+        average pooling. "deep": two convolutions per block, then pooling and
+        batch normalisation.
     filters : tuple of int or None, default=None
         Filters of each convolution block, in order. None takes the
         architecture's: (16, 32) fast, (32, 64) simple, (6, 16) lenet5 and
         (24, 48) deep.
     dense_units : int, tuple of int or None, default=None
         Units of each dense layer between the convolutions and the output; 0
-        for none. None takes the architecture's: 128 fast and deep, none
+        for none. None takes the architecture's: 256 fast, 128 deep, none
         simple, (120, 84) lenet5.
     dropout : float or None, default=None
         Dropout rate before each dense layer, the output included; 0 for none.
