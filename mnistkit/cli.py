@@ -472,9 +472,9 @@ def _parser():
     cpu.add_argument(
         "--repeats",
         type=_positive_int,
-        default=3,
+        default=5,
         metavar="R",
-        help="rounds of the side-by-side comparison (default: 3)",
+        help="rounds of the side-by-side comparison (default: 5)",
     )
     cpu.add_argument(
         "--accurate-seeds",

@@ -113,6 +113,13 @@ def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, cap
         "cnn-accurate": 1,
     }
     assert (results["accuracy"] > 0.1).all()  # one epoch on 600 images
+    # The Keras example's network goes first in one round, scikeras in the next.
+    same_network = ["keras-example", "scikeras", "mnistkit-example"]
+    order = results[results["model"].isin(same_network)].groupby("round")["model"]
+    assert order.apply(list).tolist() == [
+        same_network,
+        ["scikeras", "mnistkit-example", "keras-example"],
+    ]
     # The same network, seed and data: scikeras trains exactly as Keras does.
     accuracy = results.pivot_table(index="round", columns="model", values="accuracy")
     assert (accuracy["keras-example"] == accuracy["scikeras"]).all()
