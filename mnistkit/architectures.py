@@ -11,9 +11,11 @@ defaults):
   then a dense layer. The strided first convolution makes maps a quarter the
   size of a 3x3 convolution's, with no pooling over them: on a CPU, where
   memory traffic on those large maps costs the most, the network trains in
-  about two thirds of the time, as accurately. Batch normalisation comes after
-  the pooling, where it costs a quarter as much: Keras normalises with unfused
-  operations, which on a CPU cost more than these small convolutions.
+  about two thirds of the time, as accurately. On images smaller than 16x16
+  (the 8x8 digits) the first block is a 3x3 convolution and pooling too.
+  Batch normalisation comes after the pooling, where it costs a quarter as
+  much: Keras normalises with unfused operations, which on a CPU cost more
+  than these small convolutions.
 - ``"simple"``: the official Keras "simple MNIST convnet" example, layer for
   layer (34,826 weights on 28x28 images).
 - ``"lenet5"``: LeNet-5 (LeCun et al., 1998): tanh, average pooling, dense
@@ -230,8 +232,13 @@ def _padding(x, window):
     return "valid" if min(height, width) >= window else "same"
 
 
+# Images at least this high and wide start the fast network with a strided
+# convolution; on smaller ones (the 8x8 digits) it would leave too few pixels.
+_STRIDED_MIN_SIZE = 16
+
+
 def _fast_block(x, n_filters, first):
-    if first:
+    if first and min(x.shape[1:3]) >= _STRIDED_MIN_SIZE:
         x = layers.Conv2D(
             n_filters, 5, strides=2, padding=_padding(x, 5), use_bias=False
         )(x)

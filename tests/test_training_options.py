@@ -30,6 +30,20 @@ def test_simple_architecture_is_the_keras_example_layer_for_layer():
     assert ours.count_params() == 34826
 
 
+@pytest.mark.parametrize(
+    "image_shape, first_strides, has_pooling",
+    [((28, 28, 1), (2, 2), False), ((8, 8, 1), (1, 1), True)],
+)
+def test_fast_architecture_strides_first_on_large_images(
+    image_shape, first_strides, has_pooling
+):
+    model = build_cnn(math.prod(image_shape), 10, image_shape=image_shape)
+    convolutions = [layer for layer in model.layers if layer.name.startswith("conv")]
+    assert convolutions[0].strides == first_strides
+    following = model.layers[model.layers.index(convolutions[0]) + 1]
+    assert following.name.startswith("max_pooling") == has_pooling
+
+
 def test_lenet5_has_its_published_size():
     model = build_cnn(784, 10, image_shape=(28, 28, 1), architecture="lenet5")
     assert model.count_params() == 61706
