@@ -299,7 +299,28 @@ class BaseKerasClassifier(KerasClassifier):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    score = ClassifierMixin.score
+    def score(self, X, y, sample_weight=None):
+        """Return the mean accuracy of `predict` on `X` against `y`.
+
+        scikit-learn's ``ClassifierMixin.score``, which scikeras's own `score`
+        would replace with its loss-based one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, height, \
+                width[, channels])
+            Test images.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            The fraction of samples whose class `predict` gets right.
+        """
+        return ClassifierMixin.score(self, X, y, sample_weight=sample_weight)
 
     # -- Hooks that scikeras calls ----------------------------------------------
 

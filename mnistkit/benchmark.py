@@ -172,7 +172,25 @@ def set_random_states(estimator, seed):
 
 
 def final_estimator(model):
-    """The last step of a Pipeline, or the estimator itself."""
+    """The last step of a Pipeline, or the estimator itself.
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        A model as `run_benchmark` takes it.
+
+    Returns
+    -------
+    estimator : estimator
+        The step that predicts.
+
+    Examples
+    --------
+    >>> from mnistkit import make_logistic_baseline
+    >>> from mnistkit.benchmark import final_estimator
+    >>> type(final_estimator(make_logistic_baseline())).__name__
+    'LogisticRegression'
+    """
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
 

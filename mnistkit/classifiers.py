@@ -104,13 +104,13 @@ _TRAINING_PARAMETERS_DOC = """\
 
 _FITTED_ATTRIBUTES_DOC = """\
     classes_ : ndarray of shape (n_classes,)
-        Class labels seen during :term:`fit`.
+        Class labels seen during ``fit``.
     n_classes_ : int
         Number of classes.
     n_features_in_ : int
-        Number of features (pixels per sample) seen during :term:`fit`.
+        Number of features (pixels per sample) seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
     model_ : keras.Model
         The trained network.

@@ -20,7 +20,7 @@ EXTRA_MODELS = ("cnn-accurate",)
 DATASETS = ("mnist", "fashion-mnist", "digits")
 
 
-class CommandError(Exception):
+class _CommandError(Exception):
     """A problem the user can fix; reported in one line, exit code 2."""
 
 
@@ -36,12 +36,20 @@ def main(argv=None):
     -------
     code : int
         0 on success, 2 on a usage, file or data error.
+
+    Examples
+    --------
+    A problem the user can fix is one line on standard error, and exit code 2:
+
+    >>> from mnistkit.cli import main
+    >>> main(["evaluate", "no-such-model.joblib"])
+    2
     """
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (CommandError, OSError, ValueError) as error:
+    except (_CommandError, OSError, ValueError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"mnistkit {args.command}: error: {message}", file=sys.stderr)
         return 2
@@ -211,7 +219,7 @@ def _predict(args):
     inputs = [Path(name) for name in args.inputs]
     for path in inputs:
         if not path.is_file():
-            raise CommandError(f"no such file: {path}")
+            raise _CommandError(f"no such file: {path}")
     if len(inputs) == 1 and inputs[0].suffix.lower() == ".csv":
         X, _ = load_kaggle_digits(inputs[0])
         if not hasattr(model, "feature_names_in_"):  # trained on plain arrays
@@ -226,7 +234,7 @@ def _predict(args):
                 print(f"{image_id},{label}")
         return 0
     if any(path.suffix.lower() != ".png" for path in inputs):
-        raise CommandError("INPUT must be one Kaggle-format .csv file or .png images")
+        raise _CommandError("INPUT must be one Kaggle-format .csv file or .png images")
     side = int(np.sqrt(final_estimator(model).n_features_in_))
     X = np.stack([_read_png(path, side) for path in inputs])
     for path, label in zip(inputs, model.predict(X), strict=True):
@@ -308,14 +316,14 @@ def _make_model(kind, data, *, epochs):
 def _load_model(path):
     path = Path(path)
     if not path.is_file():
-        raise CommandError(f"no such model file: {path}")
+        raise _CommandError(f"no such model file: {path}")
     try:
         payload = joblib.load(path)
     except Exception as error:  # unpickling can raise almost anything
         message = f"{path} is not a model saved by mnistkit train: {error}"
-        raise CommandError(message) from None
+        raise _CommandError(message) from None
     if not isinstance(payload, dict) or "model" not in payload:
-        raise CommandError(f"{path} is not a model saved by mnistkit train")
+        raise _CommandError(f"{path} is not a model saved by mnistkit train")
     return payload
 
 
@@ -326,7 +334,7 @@ def _read_png(path, side):
     try:
         image = Image.open(path).convert("L")
     except UnidentifiedImageError:
-        raise CommandError(f"{path} is not a readable PNG image") from None
+        raise _CommandError(f"{path} is not a readable PNG image") from None
     pixels = np.asarray(image.resize((side, side), Image.Resampling.LANCZOS))
     if pixels.mean() > 127:  # a dark digit on a light background: invert
         pixels = 255 - pixels

@@ -115,6 +115,22 @@ def run_cpu_benchmark(
     results : pandas.DataFrame
         One row per fit: ``model``, ``round``, ``seed``, ``accuracy`` (on the
         test set), ``fit_s`` and ``predict_s``.
+
+    Examples
+    --------
+    One quick round on 300 of the digits, doubled to 16x16 pixels (the Keras
+    example's network needs more than 8x8), one epoch each:
+
+    >>> import numpy as np
+    >>> from mnistkit import load_digits_images
+    >>> from mnistkit.cpu_benchmark import run_cpu_benchmark
+    >>> X, y = load_digits_images(return_X_y=True)
+    >>> images = np.kron(X.reshape(-1, 8, 8), np.ones((1, 2, 2))) / 255
+    >>> images = images.astype(np.float32)[..., np.newaxis]
+    >>> results = run_cpu_benchmark(images[:200], y[:200], images[200:300],
+    ...     y[200:300], repeats=1, accurate_seeds=0, epochs=1)
+    >>> results["model"].tolist()
+    ['keras-example', 'scikeras', 'mnistkit-example', 'cnn-fast', 'mlp']
     """
     n_classes = int(np.max(y_train)) + 1
     example_epochs = epochs or EXAMPLE_EPOCHS
@@ -277,6 +293,16 @@ def search_memory_growth(estimator, X, y, param_grid, *, cv=3):
         /proc is missing.
     n_fits : int
         Number of fits the search made.
+
+    Examples
+    --------
+    >>> from mnistkit import load_digits_images, make_logistic_baseline
+    >>> from mnistkit.cpu_benchmark import search_memory_growth
+    >>> X, y = load_digits_images(return_X_y=True)
+    >>> growth_mb, n_fits = search_memory_growth(
+    ...     make_logistic_baseline(), X, y, {"logreg__C": [0.1, 1.0]})
+    >>> n_fits
+    6
     """
     estimator.fit(X, y)
     gc.collect()

@@ -1,0 +1,67 @@
+"""Every public class and function has a numpydoc docstring with a doctest.
+
+pytest runs those doctests (``--doctest-modules`` in pyproject.toml), so the
+examples in the API reference are checked on every run.
+"""
+
+import importlib
+import inspect
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+import mnistkit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _public_objects():
+    for info in pkgutil.iter_modules(mnistkit.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"mnistkit.{info.name}")
+        for name, obj in vars(module).items():
+            defined_here = getattr(obj, "__module__", None) == module.__name__
+            if (
+                not name.startswith("_")
+                and (inspect.isfunction(obj) or inspect.isclass(obj))
+                and defined_here
+            ):
+                yield f"{module.__name__}.{name}", obj
+
+
+PUBLIC = dict(_public_objects())
+
+
+def test_the_public_api_is_all_found():
+    # Every name that `from mnistkit import *` gives is one of the objects checked.
+    exported = {
+        getattr(mnistkit, name) for name in mnistkit.__all__ if name != "__version__"
+    }
+    assert exported <= set(PUBLIC.values())
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_numpydoc_docstring_with_a_doctest(name):
+    docstring = inspect.getdoc(PUBLIC[name]) or ""
+    summary, _, body = docstring.partition("\n")
+    assert summary.strip(), f"{name} has no one-line summary"
+    sections = ["Parameters", "Examples"]
+    if inspect.isfunction(PUBLIC[name]):
+        sections.insert(1, "Returns")
+    for section in sections:
+        assert f"\n{section}\n{'-' * len(section)}\n" in f"\n{body}", (
+            f"{name} lacks a numpydoc {section} section"
+        )
+    assert "\n>>> " in body.split("Examples\n--------", 1)[1], f"{name}: no doctest"
+
+
+def test_the_api_reference_lists_every_public_object():
+    api = (ROOT / "docs" / "api.rst").read_text()
+    listed = set()
+    for name in re.findall(r"^   ([A-Za-z_][\w.]*)$", api, flags=re.MULTILINE):
+        module_name, _, attribute = f"mnistkit.{name}".rpartition(".")
+        listed.add(getattr(importlib.import_module(module_name), attribute))
+    assert listed == set(PUBLIC.values())
