@@ -1,21 +1,58 @@
-"""Every example script runs to the end."""
+"""Every example script runs to the end, and so does the notebook."""
 
 import runpy
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+NOTEBOOK = ROOT / "examples" / "mnist_classification.ipynb"
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[path.name for path in EXAMPLES])
 def test_example_runs(path, capsys, monkeypatch, shared_data):
     # Examples that use MNIST read it from the reference data, never the network.
     monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
     runpy.run_path(str(path), run_name="__main__")
     assert capsys.readouterr().out
 
 
 def test_there_are_examples():
     assert EXAMPLES
+
+
+def test_notebook_is_stored_without_outputs():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(notebook)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code
+    assert all(not cell.outputs and cell.execution_count is None for cell in code)
+
+
+def test_notebook_runs_on_an_mnist_slice(monkeypatch, shared_data, tmp_path):
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    # Like papermill: the cell tagged "parameters" gets the test's values.
+    (parameters,) = [
+        cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])
+    ]
+    parameters.source = "N_TRAIN = 3000"
+    monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute()  # raises CellExecutionError, with the traceback, on failure
+    text = "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    )
+    accuracy = float(text.split("test accuracy: ")[1].split()[0])
+    assert accuracy > 0.9  # 5 epochs on 2,700 images
