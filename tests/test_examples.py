@@ -3,6 +3,7 @@
 import runpy
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -17,7 +18,10 @@ def test_example_runs(path, capsys, monkeypatch, shared_data):
     # Examples that use MNIST read it from the reference data, never the network.
     monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    runpy.run_path(str(path), run_name="__main__")
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        plt.close("all")  # the examples leave their figures open, as scripts do
     assert capsys.readouterr().out
 
 
