@@ -1,5 +1,6 @@
 """README.md starts with the two set-up commands, and CI runs the second."""
 
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,3 +28,11 @@ def test_readme_quick_start_runs_as_written(capsys):
     code = readme.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "README.md", "exec"), {})
     assert float(capsys.readouterr().out) > 0.85
+
+
+def test_docs_front_page_shows_the_readme_quick_start():
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    index = (ROOT / "docs" / "index.rst").read_text()
+    block = index.split(".. code-block:: python\n\n", 1)[1].split("\n\n..", 1)[0]
+    assert textwrap.dedent(block).strip() == code.strip()
