@@ -389,14 +389,14 @@ class BaseKerasClassifier(KerasClassifier):
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, **kwargs):
         fraction = self._validation_fraction()
         if fraction:
-            # Stratified like scikit-learn's MLPClassifier; the global NumPy RNG is
-            # seeded from random_state inside fit, so the split is reproducible.
+            # Stratified like scikit-learn's MLPClassifier, and seeded by the fit's
+            # seed, so the split is reproducible.
             arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
+            split_seed = np.random.RandomState(self._seed_of_this_fit).randint(
+                2**31 - 1
+            )
             parts = train_test_split(
-                *arrays,
-                test_size=fraction,
-                stratify=y,
-                random_state=np.random.randint(2**31 - 1),
+                *arrays, test_size=fraction, stratify=y, random_state=split_seed
             )
             X, X_val, y, y_val = parts[:4]
             sample_weight = None if sample_weight is None else parts[4]
@@ -426,9 +426,21 @@ class BaseKerasClassifier(KerasClassifier):
 
     @contextlib.contextmanager
     def _fit_context(self):
-        with _seeded(_fit_seed(self.random_state)):
-            with _tensorflow_quiet(self.verbose), _custom_gradients_released():
-                yield
+        seed = _fit_seed(self.random_state)
+        # The network's layers and the validation split draw from this seed
+        # directly: other threads of the process (a Dask worker's event loop)
+        # also draw from the global generators that _seeded seeds.
+        self._seed_of_this_fit = seed
+        try:
+            with _seeded(seed):
+                with _tensorflow_quiet(self.verbose), _custom_gradients_released():
+                    yield
+        finally:
+            del self._seed_of_this_fit
+
+    def _network_seed(self):
+        """The seed for `_build_network`: this fit's, or None outside a fit."""
+        return getattr(self, "_seed_of_this_fit", None)
 
     def _images_as_rows(self, X):
         """Flatten (n, height, width[, channels]) arrays into rows of pixels."""

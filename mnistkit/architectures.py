@@ -23,7 +23,15 @@ defaults):
 - ``"deep"``: two convolutions per block, then max-pooling, batch
   normalisation and ReLU, for the accuracy that data augmentation and longer
   training can reach.
+
+Every builder takes a `seed`: the seeds of the random initial weights, dropout
+and augmentation layers are drawn from a generator of its own, never from
+Python's global `random` module, where Keras draws them by default. Other
+threads of the process draw from that too (a Dask worker's event loop does),
+and would change the network a fixed seed builds.
 """
+
+import random
 
 from ._keras_base import keras
 
@@ -54,6 +62,7 @@ def build_mlp(
     dropout=0.2,
     augment=None,
     image_shape=None,
+    seed=None,
 ):
     """Build a fully connected network.
 
@@ -73,6 +82,9 @@ def build_mlp(
         `augmentation_layers`. None for no augmentation.
     image_shape : tuple of (int, int, int) or None, default=None
         ``(height, width, channels)`` of the images; needed with `augment`.
+    seed : int or None, default=None
+        Seeds the random layers (initial weights, dropout, augmentation); see
+        the module docstring. None for fresh seeds.
 
     Returns
     -------
@@ -86,18 +98,19 @@ def build_mlp(
     >>> build_mlp(784, 10).output_shape
     (None, 10)
     """
+    next_seed = _seed_sequence(seed)
     inputs = keras.Input((n_features,))
     x = inputs
     if augment:
         x = layers.Reshape(image_shape)(x)
-        for layer in augmentation_layers(**augment):
+        for layer in _augmentation_layers(next_seed, **augment):
             x = layer(x)
         x = layers.Flatten()(x)
     for units in hidden_layer_sizes:
-        x = layers.Dense(units, activation="relu")(x)
+        x = _dense(units, "relu", next_seed)(x)
         if dropout:
-            x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax")(x)
+            x = layers.Dropout(dropout, seed=next_seed())(x)
+    outputs = _dense(n_classes, "softmax", next_seed)(x)
     return keras.Model(inputs, outputs, name="mlp")
 
 
@@ -111,6 +124,7 @@ def build_cnn(
     dense_units=None,
     dropout=None,
     augment=None,
+    seed=None,
 ):
     """Build a convolutional network over flat rows of pixels.
 
@@ -144,6 +158,9 @@ def build_cnn(
     augment : dict or None, default=None
         Random ``rotation``, ``shift`` and ``zoom`` of each training image; see
         `augmentation_layers`. None for no augmentation.
+    seed : int or None, default=None
+        Seeds the random layers (initial weights, dropout, augmentation); see
+        the module docstring. None for fresh seeds.
 
     Returns
     -------
@@ -169,24 +186,25 @@ def build_cnn(
     add_block = _CONVOLUTION_BLOCKS[architecture]
     activation = "tanh" if architecture == "lenet5" else "relu"
 
+    next_seed = _seed_sequence(seed)
     inputs = keras.Input((n_features,))
     x = layers.Reshape(image_shape)(inputs)
-    for layer in augmentation_layers(**augment) if augment else ():
+    for layer in _augmentation_layers(next_seed, **augment) if augment else ():
         x = layer(x)
     for position, n_filters in enumerate(filters):
-        x = add_block(x, n_filters, first=position == 0)
+        x = add_block(x, n_filters, first=position == 0, next_seed=next_seed)
     x = layers.Flatten()(x)
     for units in dense_units:
         if dropout:
-            x = layers.Dropout(dropout)(x)
-        x = layers.Dense(units, activation=activation)(x)
+            x = layers.Dropout(dropout, seed=next_seed())(x)
+        x = _dense(units, activation, next_seed)(x)
     if dropout:
-        x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax")(x)
+        x = layers.Dropout(dropout, seed=next_seed())(x)
+    outputs = _dense(n_classes, "softmax", next_seed)(x)
     return keras.Model(inputs, outputs, name=f"cnn_{architecture}")
 
 
-def augmentation_layers(rotation=0.0, shift=0.0, zoom=0.0):
+def augmentation_layers(rotation=0.0, shift=0.0, zoom=0.0, *, seed=None):
     """Keras layers that randomly rotate, shift and zoom each training image.
 
     The layers act only while the network trains: prediction sees the images
@@ -202,6 +220,9 @@ def augmentation_layers(rotation=0.0, shift=0.0, zoom=0.0):
         Largest shift, as a fraction of the height and width, either way.
     zoom : float, default=0.0
         Largest zoom in or out, as a fraction of the image size.
+    seed : int or None, default=None
+        Seeds the layers' random draws; see the module docstring. None for
+        fresh seeds.
 
     Returns
     -------
@@ -215,15 +236,42 @@ def augmentation_layers(rotation=0.0, shift=0.0, zoom=0.0):
     >>> [type(layer).__name__ for layer in augmentation_layers(rotation=10, zoom=0.1)]
     ['RandomRotation', 'RandomZoom']
     """
+    return _augmentation_layers(
+        _seed_sequence(seed), rotation=rotation, shift=shift, zoom=zoom
+    )
+
+
+def _augmentation_layers(next_seed, rotation=0.0, shift=0.0, zoom=0.0):
     fill = dict(fill_mode="constant", fill_value=0.0)
     chosen = []
     if rotation:
-        chosen.append(layers.RandomRotation(rotation / 360, **fill))
+        chosen.append(layers.RandomRotation(rotation / 360, seed=next_seed(), **fill))
     if shift:
-        chosen.append(layers.RandomTranslation(shift, shift, **fill))
+        chosen.append(layers.RandomTranslation(shift, shift, seed=next_seed(), **fill))
     if zoom:
-        chosen.append(layers.RandomZoom(zoom, **fill))
+        chosen.append(layers.RandomZoom(zoom, seed=next_seed(), **fill))
     return chosen
+
+
+def _seed_sequence(seed):
+    """A function giving the next layer seed, drawn from a generator of its own.
+
+    The draws are Keras's own (``randint(1, 10**9)``, one per random layer as
+    it is built), so a network built with `seed` is the one Keras built after
+    ``random.seed(seed)``, when mnistkit used the global generator.
+    """
+    generator = random.Random(seed)
+    return lambda: generator.randint(1, int(1e9))
+
+
+def _dense(units, activation, next_seed):
+    initializer = keras.initializers.GlorotUniform(seed=next_seed())
+    return layers.Dense(units, activation=activation, kernel_initializer=initializer)
+
+
+def _conv(n_filters, size, next_seed, **options):
+    initializer = keras.initializers.GlorotUniform(seed=next_seed())
+    return layers.Conv2D(n_filters, size, kernel_initializer=initializer, **options)
 
 
 def _padding(x, window):
@@ -237,36 +285,36 @@ def _padding(x, window):
 _STRIDED_MIN_SIZE = 16
 
 
-def _fast_block(x, n_filters, first):
+def _fast_block(x, n_filters, first, next_seed):
     if first and min(x.shape[1:3]) >= _STRIDED_MIN_SIZE:
-        x = layers.Conv2D(
-            n_filters, 5, strides=2, padding=_padding(x, 5), use_bias=False
+        x = _conv(
+            n_filters, 5, next_seed, strides=2, padding=_padding(x, 5), use_bias=False
         )(x)
     else:
-        x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), use_bias=False)(x)
+        x = _conv(n_filters, 3, next_seed, padding=_padding(x, 3), use_bias=False)(x)
         x = layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
     x = layers.BatchNormalization(momentum=_BATCH_NORM_MOMENTUM)(x)
     return layers.ReLU()(x)
 
 
-def _simple_block(x, n_filters, first):
-    x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), activation="relu")(x)
+def _simple_block(x, n_filters, first, next_seed):
+    x = _conv(n_filters, 3, next_seed, padding=_padding(x, 3), activation="relu")(x)
     return layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
 
 
-def _lenet5_block(x, n_filters, first):
+def _lenet5_block(x, n_filters, first, next_seed):
     # LeNet-5 read 32x32 images; padding MNIST's 28x28 in the first layer gives
     # the same 28x28 maps.
     padding = "same" if first else _padding(x, 5)
-    x = layers.Conv2D(n_filters, 5, padding=padding, activation="tanh")(x)
+    x = _conv(n_filters, 5, next_seed, padding=padding, activation="tanh")(x)
     return layers.AveragePooling2D(2, padding=_padding(x, 2))(x)
 
 
-def _deep_block(x, n_filters, first):
+def _deep_block(x, n_filters, first, next_seed):
     # Normalised once per block, after the pooling: on the full-size maps of
     # the first convolution it would cost more than the convolution.
-    x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), activation="relu")(x)
-    x = layers.Conv2D(n_filters, 3, padding=_padding(x, 3), use_bias=False)(x)
+    x = _conv(n_filters, 3, next_seed, padding=_padding(x, 3), activation="relu")(x)
+    x = _conv(n_filters, 3, next_seed, padding=_padding(x, 3), use_bias=False)(x)
     x = layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
     x = layers.BatchNormalization(momentum=_BATCH_NORM_MOMENTUM)(x)
     return layers.ReLU()(x)

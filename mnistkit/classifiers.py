@@ -321,6 +321,7 @@ class CNNClassifier(BaseKerasClassifier):
             ),
             dropout=self.dropout,
             augment=_augment_options(self),
+            seed=self._network_seed(),
         )
 
 
@@ -427,4 +428,5 @@ class MLPClassifier(BaseKerasClassifier):
                 if augment
                 else None
             ),
+            seed=self._network_seed(),
         )

@@ -1,6 +1,7 @@
 """Seeding: reproducible fits that never disturb the caller's random state."""
 
 import random
+import threading
 
 import numpy as np
 import tensorflow as tf
@@ -13,6 +14,32 @@ def test_same_random_state_gives_identical_probabilities(make_classifier, digits
     other = make_classifier(random_state=8, dropout=0.3).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
     assert not np.allclose(first, other)
+
+
+def test_other_threads_drawing_random_numbers_change_nothing(make_classifier, digits01):
+    # A Dask worker's event loop draws from Python's global generator while
+    # the worker fits; a seeded fit must not draw its seeds from there.
+    X, y = digits01
+    params = dict(
+        random_state=5, dropout=0.3, augment=True, early_stopping=True, epochs=3
+    )
+    alone = make_classifier(**params).fit(X, y).model_.get_weights()
+    stop = threading.Event()
+
+    def draw_random_numbers():
+        while not stop.is_set():
+            random.random()
+            np.random.random()
+
+    thread = threading.Thread(target=draw_random_numbers, daemon=True)
+    thread.start()
+    try:
+        disturbed = make_classifier(**params).fit(X, y).model_.get_weights()
+    finally:
+        stop.set()
+        thread.join()
+    for array, expected in zip(disturbed, alone, strict=True):
+        np.testing.assert_array_equal(array, expected)
 
 
 def test_same_seed_with_early_stopping_split(digits01):
