@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 
 from ._keras_base import keras
@@ -23,7 +24,15 @@ RESULT_COLUMNS = [
 
 
 def run_benchmark(
-    estimators, X_train, y_train, X_test, y_test, *, seeds=(0,), progress=None
+    estimators,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    *,
+    seeds=(0,),
+    progress=None,
+    n_jobs=None,
 ):
     """Fit and score each estimator on the same split, once per seed.
 
@@ -38,15 +47,22 @@ def run_benchmark(
         One fit per seed and estimator.
     progress : callable or None, default=None
         Called with a line of text as the benchmark goes: a row per fit, and
-        for Keras models a line per epoch.
+        for Keras models a line per epoch when the fits run one at a time.
+    n_jobs : int or None, default=None
+        Fits to run at once, through joblib, as in scikit-learn: None means 1
+        unless in a `joblib.parallel_config` context, -1 means all workers.
+        Inside ``joblib.parallel_config(backend="dask")`` the fits run on the
+        Dask cluster. Each fit is timed where it runs, so concurrent fits on
+        one host slow each other down.
 
     Returns
     -------
     results : pandas.DataFrame
         One row per estimator and seed: ``model``, ``seed``, ``accuracy`` (on
         the test set), ``fit_s``, ``predict_s`` (seconds), ``peak_memory_mb``
-        (peak resident memory above its level before the fit, in MiB;
-        NaN where /proc is missing), ``n_train`` and ``n_test``.
+        (peak resident memory above its level before the fit, in MiB, of the
+        process that ran it; NaN where /proc is missing), ``n_train`` and
+        ``n_test``.
     fitted : dict of (str, int) to estimator
         The fitted estimators, by name and seed.
 
@@ -62,36 +78,52 @@ def run_benchmark(
     >>> results[["model", "seed", "n_train", "n_test"]].to_dict("records")
     [{'model': 'logreg', 'seed': 0, 'n_train': 1347, 'n_test': 450}]
     """
-    rows, fitted = [], {}
+    jobs = []
     for name, estimator in estimators.items():
         for seed in seeds:
             model = _seeded_clone(estimator, seed)
+            jobs.append((name, seed, model))
+    if effective_n_jobs(n_jobs) == 1:
+        # One fit at a time runs in this process (or on a one-worker cluster),
+        # where its epochs can be reported as they end.
+        for name, _, model in jobs:
             _report_epochs(model, name, progress)
-            with _PeakMemory() as memory:
-                start = time.perf_counter()
-                model.fit(X_train, y_train)
-                fit_end = time.perf_counter()
-                y_pred = model.predict(X_test)
-                predict_end = time.perf_counter()
-            row = dict(
-                model=name,
-                seed=seed,
-                accuracy=float(np.mean(np.asarray(y_pred) == np.asarray(y_test))),
-                fit_s=fit_end - start,
-                predict_s=predict_end - fit_end,
-                peak_memory_mb=memory.peak_mb,
-                n_train=len(y_train),
-                n_test=len(y_test),
+    outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_and_score)(name, seed, model, X_train, y_train, X_test, y_test)
+        for name, seed, model in jobs
+    )
+    rows, fitted = [], {}
+    for row, model in outcomes:
+        rows.append(row)
+        fitted[row["model"], row["seed"]] = model
+        if progress:
+            progress(
+                f"{row['model']} (seed {row['seed']}): accuracy {row['accuracy']:.4f}, "
+                f"fit {row['fit_s']:.1f} s, predict {row['predict_s']:.2f} s, "
+                f"peak memory +{row['peak_memory_mb']:.0f} MiB"
             )
-            rows.append(row)
-            fitted[name, seed] = model
-            if progress:
-                progress(
-                    f"{name} (seed {seed}): accuracy {row['accuracy']:.4f}, "
-                    f"fit {row['fit_s']:.1f} s, predict {row['predict_s']:.2f} s, "
-                    f"peak memory +{row['peak_memory_mb']:.0f} MiB"
-                )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted
+
+
+def _fit_and_score(name, seed, model, X_train, y_train, X_test, y_test):
+    """One benchmark row, and the fitted model; runs wherever joblib sends it."""
+    with _PeakMemory() as memory:
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        fit_end = time.perf_counter()
+        y_pred = model.predict(X_test)
+        predict_end = time.perf_counter()
+    row = dict(
+        model=name,
+        seed=seed,
+        accuracy=float(np.mean(np.asarray(y_pred) == np.asarray(y_test))),
+        fit_s=fit_end - start,
+        predict_s=predict_end - fit_end,
+        peak_memory_mb=memory.peak_mb,
+        n_train=len(y_train),
+        n_test=len(y_test),
+    )
+    return row, model
 
 
 def summarize(results):

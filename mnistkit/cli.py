@@ -5,6 +5,7 @@ end in one line on stderr and exit code 2, never a traceback.
 """
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -68,15 +69,16 @@ def _benchmark(args):
     print(data["note"], flush=True)
     models = {name: _make_model(name, data, epochs=None) for name in args.models}
     seeds = range(args.seeds)
-    results, fitted = run_benchmark(
-        models,
-        data["X_train"],
-        data["y_train"],
-        data["X_test"],
-        data["y_test"],
-        seeds=seeds,
-        progress=lambda line: print(line, flush=True),
-    )
+    with _dask_backend(args.scheduler):
+        results, fitted = run_benchmark(
+            models,
+            data["X_train"],
+            data["y_train"],
+            data["X_test"],
+            data["y_test"],
+            seeds=seeds,
+            progress=lambda line: print(line, flush=True),
+        )
     summary = summarize(results)
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
@@ -88,6 +90,31 @@ def _benchmark(args):
     _save_plots(output, summary, fitted, data, seed=seeds[0])
     print(f"Results and plots written to {output}/", flush=True)
     return 0
+
+
+@contextlib.contextmanager
+def _dask_backend(address):
+    """Send joblib's work, and so the benchmark's fits, to a Dask cluster."""
+    if address is None:
+        yield
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise _CommandError(
+            "--scheduler needs Dask; install it with: "
+            "pip install 'mnistkit[distributed]'"
+        ) from None
+    try:
+        client = Client(address, timeout="30s")
+    except OSError as error:
+        raise _CommandError(
+            f"cannot reach the Dask scheduler at {address}: {error}. Check the "
+            "address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running."
+        ) from None
+    print(f"Fitting on the Dask cluster at {address}", flush=True)
+    with client, joblib.parallel_config(backend="dask"):
+        yield
 
 
 def _cpu_benchmark(args):
@@ -447,6 +474,13 @@ def _parser():
         default=1,
         metavar="K",
         help="fit each model with seeds 0..K-1 (default: 1)",
+    )
+    bench.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the fits on this Dask scheduler's workers, e.g. "
+        "tcp://10.0.0.5:8786 (needs mnistkit[distributed]; each fit is timed "
+        "on its worker)",
     )
     bench.add_argument(
         "--output",

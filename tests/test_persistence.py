@@ -1,9 +1,10 @@
-"""Saving and loading fitted estimators with pickle and joblib."""
+"""Saving and loading fitted estimators with pickle, cloudpickle and joblib."""
 
 import pickle
 import subprocess
 import sys
 
+import cloudpickle
 import joblib
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ from sklearn.pipeline import make_pipeline
 from mnistkit import PixelNormalizer
 
 
-@pytest.mark.parametrize("dump_and_load", ["pickle", "joblib"])
+# cloudpickle is what Dask uses to send estimators to its workers and back.
+@pytest.mark.parametrize("dump_and_load", ["pickle", "cloudpickle", "joblib"])
 def test_round_trip_gives_identical_probabilities(
     make_classifier, digits, tmp_path, dump_and_load
 ):
@@ -23,6 +25,8 @@ def test_round_trip_gives_identical_probabilities(
         data = X / 16 if fitted is clf else X
         if dump_and_load == "pickle":
             loaded = pickle.loads(pickle.dumps(fitted))
+        elif dump_and_load == "cloudpickle":
+            loaded = cloudpickle.loads(cloudpickle.dumps(fitted))
         else:
             joblib.dump(fitted, tmp_path / "model.joblib")
             loaded = joblib.load(tmp_path / "model.joblib")
