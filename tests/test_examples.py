@@ -11,6 +11,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 NOTEBOOK = ROOT / "examples" / "mnist_classification.ipynb"
+# Options that make an example quick enough for the tests, by file name.
+QUICK_OPTIONS = {"time_search_backends.py": ["--repeats", "1"]}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[path.name for path in EXAMPLES])
@@ -18,6 +20,8 @@ def test_example_runs(path, capsys, monkeypatch, shared_data):
     # Examples that use MNIST read it from the reference data, never the network.
     monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # As `python example.py [options]` sees it:
+    monkeypatch.setattr("sys.argv", [str(path), *QUICK_OPTIONS.get(path.name, [])])
     try:
         runpy.run_path(str(path), run_name="__main__")
     finally:
