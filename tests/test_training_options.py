@@ -188,7 +188,9 @@ def test_keras_example_preset_trains_as_the_example():
     model = make_preset("cnn-keras-example")
     assert (model.architecture, model.epochs, model.batch_size) == ("simple", 15, 128)
     assert (model.learning_rate, model.learning_rate_schedule) == (1e-3, "constant")
-    assert model.validation_fraction == 0.1
+    # Keras's validation_split, as the example: the last 10% of the rows.
+    assert model.get_params()["fit__validation_split"] == 0.1
+    assert model.validation_fraction is None
 
 
 # -- Data handling -------------------------------------------------------------------
