@@ -477,9 +477,12 @@ class BaseKerasClassifier(KerasClassifier):
         if self.learning_rate_schedule == "constant":
             return self.learning_rate
         # One cycle over `epochs` passes over what _fit_keras_model trains on:
-        # train_test_split holds out ceil(fraction * n) samples.
+        # train_test_split holds out ceil(fraction * n) samples, then Keras's
+        # own validation_split, if routed, keeps the first ceil((1 - split) * n).
         n_samples = self._n_fit_samples
         n_train = n_samples - math.ceil(n_samples * self._validation_fraction())
+        keras_split = getattr(self, "fit__validation_split", 0.0)
+        n_train = math.ceil(n_train * (1 - keras_split))
         total_steps = self.epochs * math.ceil(n_train / self.batch_size)
         warmup_steps = int(0.3 * total_steps)
         # Keras's warm-up then cosine decay is the one-cycle shape: from

@@ -132,16 +132,14 @@ def _schedule(model):
     return model.model_.optimizer._learning_rate
 
 
-@pytest.mark.parametrize("validation_fraction", [None, 0.25])
-def test_one_cycle_spans_the_training_steps(validation_fraction, digits01):
+@pytest.mark.parametrize(
+    "held_out", [{}, {"validation_fraction": 0.25}, {"fit__validation_split": 0.25}]
+)
+def test_one_cycle_spans_the_training_steps(held_out, digits01):
     X, y = digits01  # 600 images
-    model = fast_cnn(
-        epochs=3,
-        batch_size=32,
-        learning_rate=0.02,
-        validation_fraction=validation_fraction,
-    ).fit(X, y)
-    n_train = 600 - (150 if validation_fraction else 0)
+    model = fast_cnn(epochs=3, batch_size=32, learning_rate=0.02, **held_out)
+    model.fit(X, y)
+    n_train = 600 - (150 if held_out else 0)
     total = 3 * math.ceil(n_train / 32)
     schedule = _schedule(model)
     assert schedule.warmup_steps + schedule.decay_steps == total
