@@ -168,7 +168,7 @@ def _augment_options(estimator):
     `PixelNormalizer`.
 
     The defaults are tuned for speed on a CPU: on full MNIST they train in
-    about 17 s on 2 cores and score about 99.4%. For the most accuracy, take
+    12 to 17 s on 2 cores and score about 99.4%. For the most accuracy, take
     ``architecture="deep"`` with ``augment=True`` and more epochs; the user
     guide lists the measured configurations.
 

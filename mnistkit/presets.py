@@ -8,9 +8,9 @@ measured accuracy and fit times.
 from .classifiers import CNNClassifier, MLPClassifier
 
 PRESETS = {
-    # The defaults: 99.37% (5 seeds) in about 17 s on 2 CPU cores.
+    # The defaults: 99.37% (5 seeds) in 12 to 17 s on 2 CPU cores.
     "cnn-fast": (CNNClassifier, {}),
-    # 99.54% (3 seeds) in about 4 to 5 minutes on 2 CPU cores.
+    # 99.54% (3 seeds) in 3 to 5 minutes on 2 CPU cores.
     "cnn-accurate": (
         CNNClassifier,
         dict(architecture="deep", augment=True, epochs=15),
@@ -31,7 +31,7 @@ PRESETS = {
             fit__validation_split=0.1,
         ),
     ),
-    # The defaults: 98.54% (5 seeds) in about 18 s on 2 CPU cores.
+    # The defaults: 98.54% (5 seeds) in 16 to 18 s on 2 CPU cores.
     "mlp": (MLPClassifier, {}),
 }
 
