@@ -267,7 +267,7 @@ def summarize_cpu_benchmark(results):
     >>> summary, ratios = summarize_cpu_benchmark(results)
     >>> round(ratios["cnn-fast / keras-example"], 4)
     0.1375
-    >>> round(summary.loc["cnn-fast", "overhead_s"], 2)
+    >>> round(float(summary.loc["cnn-fast", "overhead_s"]), 2)
     0.1
     """
     results = results.assign(overhead_s=results["fit_s"] - results["keras_fit_s"])
