@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 NOTEBOOK = ROOT / "examples" / "mnist_classification.ipynb"
 # Options that make an example quick enough for the tests, by file name.
-QUICK_OPTIONS = {"time_search_backends.py": ["--repeats", "1"]}
+QUICK_OPTIONS = {
+    "time_search_backends.py": ["--repeats", "1"],
+    "validate_presets.py": ["--set", "epochs=1", "--n-train", "2000", "--n-val", "500"],
+}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[path.name for path in EXAMPLES])
