@@ -1,4 +1,4 @@
-"""The one module that knows scikeras, Keras and TensorFlow.
+"""The estimator base: a scikeras ``KerasClassifier`` that behaves as scikit-learn's.
 
 scikeras's ``KerasClassifier`` gives us parameter routing (``optimizer__...``,
 ``fit__...``, ``callbacks__...``), label encoding and the training loop. On its
@@ -12,26 +12,24 @@ that in one place:
   feature counts and names), image arrays flattened to rows.
 - seeding: scikeras leaves TensorFlow's op determinism switched on, so a later
   unseeded fit crashes. We seed each fit and restore the caller's random state.
-- logs: TensorFlow's C++ and retracing messages kept off the terminal.
+- parameters: checked at fit, naming the bad value; routed ``prefix__name``
+  parameters work in ``set_params`` as in the constructor.
 - pickling: scikeras replaces Keras's pickling hooks at import time; we put
   Keras's own back, which pickle models natively since Keras 3.
 - early stopping on a stratified, seeded validation split, as scikit-learn's
-  ``MLPClassifier`` does.
+  ``MLPClassifier`` does, and a learning-rate schedule that spans the rows
+  Keras really trains on.
+
+TensorFlow's process settings are in `mnistkit._runtime`, the training policy
+(optimizer, schedule, held-out data) in `mnistkit._training`.
 """
 
 import contextlib
-import logging
 import math
-import os
-import random
-import secrets
-import sys
 
 import numpy as np
-from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
-from sklearn.utils import ClassifierTags, check_random_state
+from sklearn.utils import ClassifierTags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -39,44 +37,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-# C++ logs below ERROR are noise for users; an explicit setting wins. Errors that
-# matter reach Python as exceptions.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-@contextlib.contextmanager
-def _stderr_silenced():
-    """Send file descriptor 2 to /dev/null, for C++ code that ignores log levels."""
-    try:
-        sys.stderr.flush()
-        saved_fd = os.dup(2)
-    except (OSError, ValueError):  # no usable stderr: nothing to silence
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved_fd, 2)
-        os.close(saved_fd)
-        os.close(devnull)
-
-
-# TensorFlow prints oneDNN and CUDA notices while it loads, before its logging is
-# initialised and whatever TF_CPP_MIN_LOG_LEVEL says (tensorflow#100442).
-if "tensorflow" not in sys.modules:
-    with _stderr_silenced():
-        import tensorflow  # noqa: F401
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-# TensorFlow has no public getter for its global seed, which _seeded restores.
-from tensorflow.python.eager import context as tf_context  # noqa: E402
-
-# Where tf.custom_gradient registers its gradient functions; see
-# _custom_gradients_released.
-from tensorflow.python.framework import ops as tf_ops  # noqa: E402
+from ._runtime import custom_gradients_released, keras, quiet, seeded_globals
+from ._training import (
+    fit_seed,
+    hold_out,
+    make_optimizer,
+    one_cycle_schedule,
+    rows_keras_trains_on,
+)
 
 # scikeras assigns these at import; Keras 3 already pickles models itself.
 _KERAS_HOOKS = [
@@ -96,77 +64,7 @@ for _cls, _name, _own in _keras_own_hooks:
     elif _name in vars(_cls):
         delattr(_cls, _name)
 
-__all__ = ["BaseKerasClassifier", "keras"]
-
-# Routed parameters (``prefix__name``) that reach a destination in our classes.
-_ROUTING_PREFIXES = ("optimizer", "fit", "predict", "callbacks")
-
-
-@contextlib.contextmanager
-def _seeded(seed):
-    """Seed Python, NumPy and TensorFlow for one fit, then restore their state.
-
-    Keras draws unseeded layer seeds from Python's `random`, and shuffles batches
-    with TensorFlow's global seed. Restoring both (and NumPy's) afterwards means a
-    fit never changes random state the caller set.
-    """
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()
-    tensorflow_seed = tf_context.global_seed()
-    random.seed(seed)
-    np.random.seed(seed)
-    tf.random.set_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-        tf.random.set_seed(tensorflow_seed)
-
-
-@contextlib.contextmanager
-def _tensorflow_quiet(verbose):
-    """Hide TensorFlow's Python warnings (tf.function retracing) unless verbose."""
-    logger = tf.get_logger()
-    level = logger.level
-    if not verbose:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-@contextlib.contextmanager
-def _custom_gradients_released():
-    """Unregister the custom gradients that tracing a training step adds.
-
-    Keras's TensorFlow optimizer sums gradients across replicas with
-    ``tf.distribute``'s ``all_reduce`` even on one device, which defines a
-    ``tf.custom_gradient``. TensorFlow registers each one in a process-wide
-    registry and never removes it, and the registered closure keeps the whole
-    traced training graph alive: about 13 MiB per fit, for good
-    (tensorflow#97697, tensorflow#80895). Nothing differentiates through that
-    all-reduce, so the entries that a fit added can go when it ends.
-    """
-    registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
-    if not isinstance(registry, dict):  # TensorFlow moved it: leak, but work
-        yield
-        return
-    before = set(registry)
-    try:
-        yield
-    finally:
-        for name in list(registry):
-            if name not in before and name.startswith("CustomGradient-"):
-                registry.pop(name, None)
-
-
-def _fit_seed(random_state):
-    """An int seed for one fit: fresh entropy for None, no global state used."""
-    if random_state is None:
-        return secrets.randbelow(2**31 - 1)
-    return int(check_random_state(random_state).randint(2**31 - 1))
+__all__ = ["BaseKerasClassifier"]
 
 
 class BaseKerasClassifier(KerasClassifier):
@@ -177,6 +75,10 @@ class BaseKerasClassifier(KerasClassifier):
     returning an uncompiled ``keras.Model`` from flat rows of
     ``n_features_in_`` pixels to ``n_classes_`` softmax outputs.
     """
+
+    # Routed parameters (``prefix__name``) that reach a destination in our
+    # classes; scikeras's own list also names destinations we do not have.
+    _routing_prefixes = frozenset({"optimizer", "fit", "predict", "callbacks"})
 
     # -- scikit-learn protocol -------------------------------------------------
 
@@ -276,7 +178,7 @@ class BaseKerasClassifier(KerasClassifier):
             Probabilities in the order of `classes_`; each row sums to 1.
         """
         check_is_fitted(self)
-        with _tensorflow_quiet(self.verbose):
+        with quiet(self.verbose):
             proba = self._predict_raw(X)
         # The softmax is float32; rows then sum to 1 only to about 1e-7.
         proba = np.asarray(proba, dtype=np.float64).reshape(len(proba), -1)
@@ -302,8 +204,9 @@ class BaseKerasClassifier(KerasClassifier):
     def score(self, X, y, sample_weight=None):
         """Return the mean accuracy of `predict` on `X` against `y`.
 
-        scikit-learn's ``ClassifierMixin.score``, which scikeras's own `score`
-        would replace with its loss-based one.
+        scikit-learn's ``ClassifierMixin.score``. scikeras's own `score`
+        computes the same accuracy, but first checks `y` as training labels
+        and drops the samples of zero weight from `X` itself.
 
         Parameters
         ----------
@@ -341,6 +244,8 @@ class BaseKerasClassifier(KerasClassifier):
     def _keras_build_fn(self, compile_kwargs):
         model = self._build_network()
         model.compile(**compile_kwargs)
+        # A new network: its one-cycle schedule starts at its first fit.
+        self._new_network = True
         return model
 
     def _get_compile_kwargs(self):
@@ -366,9 +271,6 @@ class BaseKerasClassifier(KerasClassifier):
         # With y=None, validate_data itself says that y is required.
         X, y = validate_data(self, X, y, **checks)
         check_classification_targets(y)
-        if reset:
-            # The learning-rate schedule, built with the network, needs this.
-            self._n_fit_samples = X.shape[0]
         if reset and np.unique(y).size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes, but y "
@@ -389,18 +291,11 @@ class BaseKerasClassifier(KerasClassifier):
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, **kwargs):
         fraction = self._validation_fraction()
         if fraction:
-            # Stratified like scikit-learn's MLPClassifier, and seeded by the fit's
-            # seed, so the split is reproducible.
-            arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
-            split_seed = np.random.RandomState(self._seed_of_this_fit).randint(
-                2**31 - 1
+            X, y, sample_weight, kwargs["validation_data"] = hold_out(
+                X, y, sample_weight, fraction, self._seed_of_this_fit
             )
-            parts = train_test_split(
-                *arrays, test_size=fraction, stratify=y, random_state=split_seed
-            )
-            X, X_val, y, y_val = parts[:4]
-            sample_weight = None if sample_weight is None else parts[4]
-            kwargs["validation_data"] = (X_val, y_val, *parts[5:])
+        if self.__dict__.pop("_new_network", False):
+            self._start_learning_rate_schedule(len(X), kwargs)
         super()._fit_keras_model(X, y, sample_weight, warm_start, epochs, **kwargs)
         self.history_ = dict(self.history_)
         self.n_iter_ = len(self.history_["loss"])
@@ -426,17 +321,18 @@ class BaseKerasClassifier(KerasClassifier):
 
     @contextlib.contextmanager
     def _fit_context(self):
-        seed = _fit_seed(self.random_state)
+        seed = fit_seed(self.random_state)
         # The network's layers and the validation split draw from this seed
         # directly: other threads of the process (a Dask worker's event loop)
-        # also draw from the global generators that _seeded seeds.
+        # also draw from the global generators that seeded_globals seeds.
         self._seed_of_this_fit = seed
         try:
-            with _seeded(seed):
-                with _tensorflow_quiet(self.verbose), _custom_gradients_released():
+            with seeded_globals(seed), quiet(self.verbose):
+                with custom_gradients_released():
                     yield
         finally:
             del self._seed_of_this_fit
+            self.__dict__.pop("_new_network", None)
 
     def _network_seed(self):
         """The seed for `_build_network`: this fit's, or None outside a fit."""
@@ -444,7 +340,7 @@ class BaseKerasClassifier(KerasClassifier):
 
     def _images_as_rows(self, X):
         """Flatten (n, height, width[, channels]) arrays into rows of pixels."""
-        if getattr(X, "ndim", 2) <= 2 or issparse(X):
+        if getattr(X, "ndim", 2) <= 2:  # sparse matrices too: always 2-D
             return X
         X = np.asarray(X)
         return X.reshape(len(X), -1)
@@ -454,57 +350,63 @@ class BaseKerasClassifier(KerasClassifier):
             return self.validation_fraction
         return 0.1 if self.early_stopping else 0.0
 
-    def _make_optimizer(self):
-        """A new optimizer from `optimizer`, `learning_rate` and ``optimizer__*``."""
-        options = {
+    def _optimizer_options(self):
+        return {
             key.removeprefix("optimizer__"): value
             for key, value in self.get_params().items()
             if key.startswith("optimizer__")
         }
-        options.setdefault("learning_rate", self._learning_rate_schedule())
-        optimizer = self.optimizer
-        if isinstance(optimizer, keras.optimizers.Optimizer):
-            # Never train with the caller's instance: it would carry state from
-            # one fit (and one clone) to the next.
-            config = {**optimizer.get_config(), **options}
-            return type(optimizer).from_config(config)
-        if isinstance(optimizer, type):
-            return optimizer(**options)
-        return keras.optimizers.get({"class_name": optimizer, "config": options})
 
-    def _learning_rate_schedule(self):
-        """`learning_rate`, or the one-cycle schedule peaking at it."""
-        if self.learning_rate_schedule == "constant":
-            return self.learning_rate
-        # One cycle over `epochs` passes over what _fit_keras_model trains on:
-        # train_test_split holds out ceil(fraction * n) samples, then Keras's
-        # own validation_split, if routed, keeps the first ceil((1 - split) * n).
-        n_samples = self._n_fit_samples
-        n_train = n_samples - math.ceil(n_samples * self._validation_fraction())
-        keras_split = getattr(self, "fit__validation_split", 0.0)
-        n_train = math.ceil(n_train * (1 - keras_split))
-        total_steps = self.epochs * math.ceil(n_train / self.batch_size)
-        warmup_steps = int(0.3 * total_steps)
-        # Keras's warm-up then cosine decay is the one-cycle shape: from
-        # learning_rate / 25 up to learning_rate, then down to learning_rate / 2500.
-        return keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=self.learning_rate / 25,
-            warmup_target=self.learning_rate,
-            warmup_steps=warmup_steps,
-            decay_steps=max(total_steps - warmup_steps, 1),
-            alpha=1 / 2500,
+    def _make_optimizer(self):
+        """A new optimizer from `optimizer`, `learning_rate` and ``optimizer__*``."""
+        options = {"learning_rate": self.learning_rate, **self._optimizer_options()}
+        return make_optimizer(self.optimizer, options)
+
+    def _start_learning_rate_schedule(self, n_rows, fit_kwargs):
+        """Give a new network's optimizer the one-cycle schedule.
+
+        The cycle spans `epochs` passes over the rows that ``keras.Model.fit``
+        trains on: those that reach it after the validation split and the
+        dropping of zero-weight samples, less what Keras holds out itself.
+        """
+        if (
+            self.learning_rate_schedule != "one-cycle"
+            or "learning_rate" in self._optimizer_options()
+        ):
+            return
+        fit_arguments = {
+            key.removeprefix("fit__"): value
+            for key, value in self.get_params().items()
+            if key.startswith("fit__")
+        }
+        fit_arguments.update(fit_kwargs)
+        n_train = rows_keras_trains_on(n_rows, fit_arguments)
+        batch_size = fit_arguments.get("batch_size", self.batch_size)
+        total_steps = self.epochs * math.ceil(n_train / batch_size)
+        self.model_.optimizer.learning_rate = one_cycle_schedule(
+            self.learning_rate, total_steps
         )
 
     def _check_params(self):
         """Check parameters at fit, as scikit-learn does, naming the bad value."""
-        self._validate_params()
         name = type(self).__name__
+        if isinstance(self.learning_rate, str):
+            # scikit-learn's MLPClassifier names its schedule learning_rate.
+            raise ValueError(
+                f"{name}'s learning_rate is the step size, a positive float; got "
+                f"{self.learning_rate!r}. The schedule is learning_rate_schedule: "
+                "'one-cycle' or 'constant', e.g. "
+                f"{name}(learning_rate=0.001, learning_rate_schedule='constant')."
+            )
+        self._validate_params()
         for key in self.get_params(deep=False):
             if key in self._parameter_constraints:
                 continue
             prefix = key.split("__", 1)[0]
-            if "__" not in key or prefix not in _ROUTING_PREFIXES:
-                prefixes = ", ".join(f"{prefix}__" for prefix in _ROUTING_PREFIXES)
+            if "__" not in key or prefix not in self._routing_prefixes:
+                prefixes = ", ".join(
+                    f"{prefix}__" for prefix in sorted(self._routing_prefixes)
+                )
                 raise ValueError(
                     f"{name} got an unknown parameter {key!r}. Routed parameters "
                     f"start with one of {prefixes}; see get_params() for the others."

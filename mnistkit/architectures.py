@@ -10,9 +10,10 @@ defaults):
   followed by max-pooling, each block ending in batch normalisation and ReLU,
   then a dense layer. The strided first convolution makes maps a quarter the
   size of a 3x3 convolution's, with no pooling over them: on a CPU, where
-  memory traffic on those large maps costs the most, the network trains in
-  about two thirds of the time, as accurately. On images smaller than 16x16
-  (the 8x8 digits) the first block is a 3x3 convolution and pooling too.
+  memory traffic on those large maps costs the most, that saves time without
+  losing accuracy (the benchmarks page has the measurements). On images
+  smaller than 16x16 (the 8x8 digits) the first block is a 3x3 convolution
+  and pooling too.
   Batch normalisation comes after the pooling, where it costs a quarter as
   much: Keras normalises with unfused operations, which on a CPU cost more
   than these small convolutions.
@@ -33,7 +34,7 @@ and would change the network a fixed seed builds.
 
 import random
 
-from ._keras_base import keras
+from ._runtime import keras
 
 layers = keras.layers
 

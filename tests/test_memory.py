@@ -1,13 +1,13 @@
-"""Fits must not leave their traced training graphs behind (issue 5, point 6)."""
+"""Fits must not leave their traced training graphs behind."""
 
 import gc
+import threading
 
-import numpy as np
-from conftest import fast_cnn, fast_mlp
 from sklearn.base import clone
 from tensorflow.python.framework import ops
 
-from mnistkit.cpu_benchmark import search_memory_growth
+from conftest import fast_cnn, fast_mlp
+from mnistkit._runtime import custom_gradients_released, keras, tf
 
 
 def _live_graphs():
@@ -15,19 +15,59 @@ def _live_graphs():
     return sum(type(obj).__name__ == "FuncGraph" for obj in gc.get_objects())
 
 
+def _registry():
+    return ops._gradient_registry._registry
+
+
 def test_repeated_fits_release_their_training_graphs(digits01):
     # Without mnistkit's clean-up, every fit registers a custom gradient in
-    # TensorFlow's process-wide registry that keeps its graph (about 13 MiB)
-    # alive: this count would grow by 2 graphs and 1 entry a fit.
+    # TensorFlow's process-wide registry that keeps its whole graph alive:
+    # this count would grow by 2 graphs and 1 entry a fit.
     X, y = digits01
-    registry = ops._gradient_registry._registry
     model = fast_cnn(epochs=1)
     clone(model).fit(X, y).predict(X)
-    graphs, entries = _live_graphs(), len(registry)
+    graphs, entries = _live_graphs(), len(_registry())
     for _ in range(3):
         clone(model).fit(X, y).predict(X)
-    assert len(registry) == entries
+    assert len(_registry()) == entries
     assert _live_graphs() <= graphs
+
+
+def _trace_a_custom_gradient():
+    """Trace a graph with a tf.custom_gradient, which registers its gradient."""
+
+    @tf.custom_gradient
+    def identity(x):
+        return tf.identity(x), lambda upstream: upstream
+
+    tf.function(identity).get_concrete_function(tf.TensorSpec((), tf.float32))
+
+
+def test_the_clean_up_leaves_other_threads_gradients_alone(digits01):
+    X, y = digits01
+    added = set()
+
+    class TraceInAnotherThread(keras.callbacks.Callback):
+        """While the fit runs, another thread registers a custom gradient."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            before = set(_registry())
+            thread = threading.Thread(target=_trace_a_custom_gradient)
+            thread.start()
+            thread.join()
+            added.update(set(_registry()) - before)
+
+    fast_mlp(epochs=1, callbacks=[TraceInAnotherThread()]).fit(X, y)
+    assert added and all(name.startswith("CustomGradient-") for name in added)
+    assert added <= set(_registry())  # still registered after the fit
+
+
+def test_the_clean_up_releases_this_threads_gradients():
+    with custom_gradients_released():
+        before = set(_registry())
+        _trace_a_custom_gradient()
+        added = set(_registry()) - before
+    assert added and not added & set(_registry())
 
 
 def test_warm_start_keeps_training_after_the_clean_up(digits01):
@@ -35,12 +75,3 @@ def test_warm_start_keeps_training_after_the_clean_up(digits01):
     model = fast_mlp(epochs=2, warm_start=True, learning_rate_schedule="constant")
     first = model.fit(X, y).history_["loss"][-1]
     assert model.fit(X, y).history_["loss"][-1] < first
-
-
-def test_search_memory_growth_counts_the_fits(digits01):
-    X, y = digits01
-    growth_mb, n_fits = search_memory_growth(
-        fast_mlp(epochs=1), X, y, {"learning_rate": [0.01, 0.02]}, cv=3
-    )
-    assert n_fits == 6
-    assert np.isfinite(growth_mb)

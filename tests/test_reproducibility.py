@@ -68,6 +68,21 @@ def test_unseeded_fit_after_seeded_fit(make_classifier, digits01):
     assert not np.array_equal(a, b)
 
 
+def test_fit_leaves_tensorflows_random_sequence_going_on(make_classifier, digits01):
+    # A fit must not restart the generator that draws TensorFlow's op seeds
+    # from the caller's global seed, as tf.random.set_seed would.
+    X, y = digits01
+    tf.random.set_seed(42)
+    expected = [float(tf.random.uniform(())) for _ in range(3)]
+    tf.random.set_seed(42)
+    drawn = [float(tf.random.uniform(()))]
+    make_classifier(random_state=0).fit(X, y)
+    drawn.append(float(tf.random.uniform(())))
+    make_classifier(random_state=None).fit(X, y)
+    drawn.append(float(tf.random.uniform(())))
+    assert drawn == expected
+
+
 def test_fit_leaves_global_random_state_alone(make_classifier, digits01):
     X, y = digits01
 

@@ -4,11 +4,10 @@ import math
 
 import numpy as np
 import pytest
-from conftest import fast_cnn, fast_mlp
 
+from conftest import benchmark_script, fast_cnn, fast_mlp
 from mnistkit import CNNClassifier, MLPClassifier, make_preset
 from mnistkit.architectures import CNN_ARCHITECTURES, build_cnn
-from mnistkit.cpu_benchmark import build_keras_example
 from mnistkit.presets import PRESETS
 
 
@@ -23,7 +22,7 @@ def test_every_architecture_builds_on_any_image_size(architecture, image_shape):
 
 def test_simple_architecture_is_the_keras_example_layer_for_layer():
     ours = build_cnn(784, 10, image_shape=(28, 28, 1), architecture="simple")
-    example = build_keras_example()
+    example = benchmark_script("cpu_benchmark").build_keras_example()
     kinds = [type(layer).__name__ for layer in ours.layers[2:]]  # Input, Reshape
     assert kinds == [type(layer).__name__ for layer in example.layers]
     assert [w.shape for w in ours.weights] == [w.shape for w in example.weights]
@@ -133,13 +132,27 @@ def _schedule(model):
 
 
 @pytest.mark.parametrize(
-    "held_out", [{}, {"validation_fraction": 0.25}, {"fit__validation_split": 0.25}]
+    "held_out, n_zero_weights, n_train",
+    [
+        ({}, 0, 600),
+        ({"validation_fraction": 0.25}, 0, 450),
+        # Keras holds out the last floor(0.3 * 600) = 180 rows itself.
+        ({"fit__validation_split": 0.3}, 0, 420),
+        # Given validation_data, Keras ignores its validation_split.
+        ({"validation_fraction": 0.25, "fit__validation_split": 0.3}, 0, 450),
+        # scikeras drops the samples of zero weight before Keras sees them.
+        ({}, 100, 500),
+    ],
+    ids=["all", "fraction", "keras-split", "fraction-and-split", "zero-weights"],
 )
-def test_one_cycle_spans_the_training_steps(held_out, digits01):
+def test_one_cycle_spans_the_training_steps(
+    held_out, n_zero_weights, n_train, digits01
+):
     X, y = digits01  # 600 images
+    weight = np.ones(len(y))
+    weight[:n_zero_weights] = 0
     model = fast_cnn(epochs=3, batch_size=32, learning_rate=0.02, **held_out)
-    model.fit(X, y)
-    n_train = 600 - (150 if held_out else 0)
+    model.fit(X, y, sample_weight=weight if n_zero_weights else None)
     total = 3 * math.ceil(n_train / 32)
     schedule = _schedule(model)
     assert schedule.warmup_steps + schedule.decay_steps == total

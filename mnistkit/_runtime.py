@@ -1,0 +1,159 @@
+"""TensorFlow's process-wide settings, and the module that imports it.
+
+Every mnistkit module that needs Keras or TensorFlow imports them from here,
+so that they load quietly, and only when a network is needed:
+
+- logs: TensorFlow's C++ notices below ERROR stay off the terminal unless the
+  user set ``TF_CPP_MIN_LOG_LEVEL``, and its Python logger is raised to ERROR
+  during quiet fits (retracing warnings);
+- random state: `seeded_globals` seeds Python's, NumPy's and TensorFlow's
+  global generators for one fit, and gives them back exactly as they were;
+- memory: `custom_gradients_released` frees the training graph that each fit
+  would otherwise leave registered for good.
+"""
+
+import contextlib
+import logging
+import os
+import random
+import sys
+import threading
+
+import numpy as np
+
+# C++ logs below ERROR are noise for users; an explicit setting wins. Errors that
+# matter reach Python as exceptions.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Send file descriptor 2 to /dev/null, for C++ code that ignores log levels."""
+    try:
+        sys.stderr.flush()
+        saved_fd = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr: nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        os.close(devnull)
+
+
+# TensorFlow prints oneDNN and CUDA notices while it loads, before its logging is
+# initialised and whatever TF_CPP_MIN_LOG_LEVEL says (tensorflow#100442).
+if "tensorflow" not in sys.modules:
+    with _stderr_silenced():
+        import tensorflow  # noqa: F401
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# TensorFlow has no public API for what seeded_globals must give back: the
+# global seed and the generator that draws each op's seed from it.
+from tensorflow.python.eager import context as tf_context  # noqa: E402
+
+# Where tf.custom_gradient registers its gradient functions; see
+# custom_gradients_released.
+from tensorflow.python.framework import ops as tf_ops  # noqa: E402
+
+__all__ = ["custom_gradients_released", "keras", "seeded_globals", "tf", "quiet"]
+
+
+@contextlib.contextmanager
+def seeded_globals(seed):
+    """Seed Python, NumPy and TensorFlow for one fit, then restore their state.
+
+    Keras shuffles batches with TensorFlow's global seed. Afterwards every
+    generator is put back as it was, TensorFlow's op-seed generator included
+    (``tf.random.set_seed`` would restart it), so the caller's random
+    sequences go on as if no fit had happened.
+    """
+    python_state = random.getstate()
+    numpy_state = np.random.get_state()
+    context = tf_context.context()
+    tensorflow_state = (context._seed, getattr(context, "_rng", None))
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+        context._seed, context._rng = tensorflow_state
+
+
+@contextlib.contextmanager
+def quiet(verbose):
+    """Hide TensorFlow's Python warnings (tf.function retracing) unless verbose."""
+    logger = tf.get_logger()
+    level = logger.level
+    if not verbose:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+# Names of the custom gradients registered by each thread, while it collects.
+_registered_by_this_thread = threading.local()
+_recorder_lock = threading.Lock()
+
+
+class _RecordingRegistry(dict):
+    """TensorFlow's dict of gradient functions, noting who adds custom ones."""
+
+    def __setitem__(self, name, value):
+        super().__setitem__(name, value)
+        names = getattr(_registered_by_this_thread, "names", None)
+        if names is not None and str(name).startswith("CustomGradient-"):
+            names.append(name)
+
+
+def _gradient_registry():
+    """TensorFlow's dict of gradient functions, recording; None if it moved."""
+    registry = getattr(tf_ops, "_gradient_registry", None)
+    with _recorder_lock:
+        entries = getattr(registry, "_registry", None)
+        if not isinstance(entries, dict):
+            return None
+        if not isinstance(entries, _RecordingRegistry):
+            registry._registry = entries = _RecordingRegistry(entries)
+    return entries
+
+
+@contextlib.contextmanager
+def custom_gradients_released():
+    """Unregister the custom gradients that this thread's training step adds.
+
+    Keras's TensorFlow optimizer sums gradients across replicas with
+    ``tf.distribute``'s ``all_reduce`` even on one device, which defines a
+    ``tf.custom_gradient``. TensorFlow registers each one in a process-wide
+    registry and never removes it, and the registered closure keeps the whole
+    traced training graph alive for good (tensorflow#97697, tensorflow#80895):
+    over a grid search, hundreds of megabytes. Nothing differentiates through
+    that all-reduce, so the entries that a fit added can go when it ends.
+
+    Only the entries registered by the calling thread go: the registry's
+    dict is replaced, once, by one that notes which thread registered what.
+    Entries of other threads (another fit, the user's own TensorFlow code)
+    stay.
+    """
+    registry = _gradient_registry()
+    if registry is None:  # TensorFlow moved it: leak, but work
+        yield
+        return
+    outer = getattr(_registered_by_this_thread, "names", None)
+    _registered_by_this_thread.names = names = []
+    try:
+        yield
+    finally:
+        _registered_by_this_thread.names = outer
+        for name in names:
+            registry.pop(name, None)
