@@ -1,25 +1,19 @@
 """`CNNClassifier` and `MLPClassifier`: parameters and a network builder each.
 
 All the scikit-learn behaviour (validation, seeding, early stopping, pickling)
-lives in :class:`mnistkit._keras_base.BaseKerasClassifier`.
+lives in :class:`mnistkit._keras_base.BaseKerasClassifier`. Each default lives
+in the signature of ``__init__``; the docstrings state them too, and a test
+keeps the two the same.
 """
 
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._keras_base import BaseKerasClassifier, keras
+from ._keras_base import BaseKerasClassifier
+from ._runtime import keras
 from .architectures import AUGMENT_DEFAULTS, CNN_ARCHITECTURES, build_cnn, build_mlp
 from .preprocessing import resolve_image_shape
-
-# The MLP's tuned defaults, shared by its signature and its docstring.
-MLP_DEFAULTS = dict(
-    hidden_layer_sizes=(512, 256),
-    dropout=0.3,
-    epochs=15,
-    batch_size=256,
-    learning_rate=0.002,
-)
 
 # Parameters shared by both classifiers, checked at fit.
 _TRAINING_CONSTRAINTS = {
@@ -41,23 +35,83 @@ _TRAINING_CONSTRAINTS = {
     "callbacks": [list, keras.callbacks.Callback, None],
 }
 
-_TRAINING_PARAMETERS_DOC = """\
+
+def _augment_options(estimator):
+    """The estimator's `augment` as a dict of non-zero options, or None."""
+    augment = estimator.augment
+    if augment is False:
+        return None
+    if augment is True:
+        return dict(AUGMENT_DEFAULTS)
+    unknown = set(augment) - set(AUGMENT_DEFAULTS)
+    if unknown or not all(
+        isinstance(value, Real) and value >= 0 for value in augment.values()
+    ):
+        raise ValueError(
+            f"{type(estimator).__name__}'s augment must be True, False or a dict "
+            f"of non-negative numbers with keys among {sorted(AUGMENT_DEFAULTS)}; "
+            f"got {augment!r}."
+        )
+    return dict(augment) or None
+
+
+class CNNClassifier(BaseKerasClassifier):
+    """Convolutional neural network classifier for images, on Keras.
+
+    A scikit-learn classifier: it works in Pipelines, grid searches,
+    cross-validation, ensembles and calibration like `LogisticRegression`.
+    It takes flat rows of pixels (``(n_samples, height * width)``, e.g. the
+    Kaggle ``pixel0..pixel783`` columns), or images ``(n_samples, height,
+    width[, channels])``. Scale pixels to [0, 1] first, e.g. with
+    `PixelNormalizer`.
+
+    The defaults are tuned for speed on a CPU. For the most accuracy, take
+    ``architecture="deep"`` with ``augment=True`` and more epochs, or the
+    "cnn-accurate" preset of `make_preset`; the documentation's benchmarks
+    page gives the measured accuracy and fit time of each.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` or ``(height, width, channels)`` of the images, with
+        at most one -1 to infer. None takes the shape of image input, or reads
+        flat rows as square single-channel images (784 -> 28x28, 64 -> 8x8); any
+        other number of features is an error.
+    architecture : {"fast", "simple", "lenet5", "deep"}, default="fast"
+        The network, from :mod:`mnistkit.architectures`. "fast": a strided
+        5x5 convolution, then a narrow 3x3 convolution and pooling, with batch
+        normalisation after each, then a dense layer. "simple": the official
+        Keras "simple MNIST convnet" example. "lenet5": LeNet-5 with tanh and
+        average pooling. "deep": two convolutions per block, then pooling and
+        batch normalisation.
+    filters : tuple of int or None, default=None
+        Filters of each convolution block, in order. None takes the
+        architecture's: (16, 32) fast, (32, 64) simple, (6, 16) lenet5 and
+        (24, 48) deep.
+    dense_units : int, tuple of int or None, default=None
+        Units of each dense layer between the convolutions and the output; 0
+        for none. None takes the architecture's: 256 fast, 128 deep, none
+        simple, (120, 84) lenet5.
+    dropout : float or None, default=None
+        Dropout rate before each dense layer, the output included; 0 for none.
+        None takes the architecture's: 0.25 fast, 0.5 simple, 0 lenet5 and
+        0.4 deep.
     augment : bool or dict, default=False
         Randomly rotate, shift and zoom each training image, anew every epoch,
         to learn from more varied digits than the data holds. True uses
-        ``{augment_defaults}``:
+        ``{'rotation': 10.0, 'shift': 0.1, 'zoom': 0.1}``:
         degrees of rotation, and shift and zoom as fractions of the image
         size, each up to that much either way. A dict
         gives some of these keys; the others are 0. Only training images are
         changed, never those predicted, and a fixed `random_state` changes them
-        the same way on every fit.{augment_note}
-    epochs : int, default={epochs}
+        the same way on every fit.
+    epochs : int, default=5
         Passes over the training data (an upper bound with early stopping).
-    batch_size : int, default={batch_size}
+    batch_size : int, default=256
         Samples per gradient step, and per prediction batch.
-    learning_rate : float, default={learning_rate}
+    learning_rate : float, default=0.01
         Step size of the optimizer; the peak of the one-cycle schedule.
-    learning_rate_schedule : {{"one-cycle", "constant"}}, default="one-cycle"
+    learning_rate_schedule : {"one-cycle", "constant"}, default="one-cycle"
         "one-cycle" warms the step size up from ``learning_rate / 25`` over the
         first 30% of the training steps, then anneals it along a cosine to
         ``learning_rate / 2500`` (Smith and Topin, 2019): fewer epochs reach
@@ -66,9 +120,9 @@ _TRAINING_PARAMETERS_DOC = """\
         schedule of the first. "constant" keeps `learning_rate` throughout.
     steps_per_execution : int, default=8
         Training steps that Keras runs per call into TensorFlow. Small networks
-        on a CPU spend much of each step in Python; 8 trained the default CNN
-        about a quarter faster than Keras's default of 1. Callbacks see the
-        batches in groups of this many.
+        on a CPU spend much of each step in Python, which running several
+        steps per call saves. Callbacks see the batches in groups of this
+        many.
     optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
         Any name ``keras.optimizers.get`` knows. Extra options go in routed
         parameters, e.g. ``optimizer="sgd", optimizer__momentum=0.9``. An instance
@@ -100,9 +154,11 @@ _TRAINING_PARAMETERS_DOC = """\
     **kwargs : dict
         Routed parameters for scikeras: ``optimizer__*``, ``fit__*``,
         ``predict__*`` and ``callbacks__*``.
-"""
 
-_FITTED_ATTRIBUTES_DOC = """\
+    Attributes
+    ----------
+    image_shape_ : tuple of (int, int, int)
+        ``(height, width, channels)`` of the images the network sees.
     classes_ : ndarray of shape (n_classes,)
         Class labels seen during ``fit``.
     n_classes_ : int
@@ -119,91 +175,7 @@ _FITTED_ATTRIBUTES_DOC = """\
         ``val_accuracy`` when a validation fraction is held out.
     n_iter_ : int
         Number of epochs run.
-"""
 
-
-def _doc(template, **defaults):
-    """Fill a class docstring with the shared parameter and attribute texts."""
-
-    def decorate(cls):
-        cls.__doc__ = template.format(
-            training=_TRAINING_PARAMETERS_DOC.format(
-                augment_defaults=AUGMENT_DEFAULTS, **defaults
-            ),
-            fitted=_FITTED_ATTRIBUTES_DOC,
-            **defaults,
-        )
-        return cls
-
-    return decorate
-
-
-def _augment_options(estimator):
-    """The estimator's `augment` as a dict of non-zero options, or None."""
-    augment = estimator.augment
-    if augment is False:
-        return None
-    if augment is True:
-        return dict(AUGMENT_DEFAULTS)
-    unknown = set(augment) - set(AUGMENT_DEFAULTS)
-    if unknown or not all(
-        isinstance(value, Real) and value >= 0 for value in augment.values()
-    ):
-        raise ValueError(
-            f"{type(estimator).__name__}'s augment must be True, False or a dict "
-            f"of non-negative numbers with keys among {sorted(AUGMENT_DEFAULTS)}; "
-            f"got {augment!r}."
-        )
-    return dict(augment) or None
-
-
-@_doc(
-    """Convolutional neural network classifier for images, on Keras.
-
-    A scikit-learn classifier: it works in Pipelines, grid searches,
-    cross-validation, ensembles and calibration like `LogisticRegression`.
-    It takes flat rows of pixels (``(n_samples, height * width)``, e.g. the
-    Kaggle ``pixel0..pixel783`` columns), or images ``(n_samples, height,
-    width[, channels])``. Scale pixels to [0, 1] first, e.g. with
-    `PixelNormalizer`.
-
-    The defaults are tuned for speed on a CPU: on full MNIST they train in
-    12 to 17 s on 2 cores and score about 99.4%. For the most accuracy, take
-    ``architecture="deep"`` with ``augment=True`` and more epochs; the user
-    guide lists the measured configurations.
-
-    Parameters
-    ----------
-    image_shape : tuple of int or None, default=None
-        ``(height, width)`` or ``(height, width, channels)`` of the images, with
-        at most one -1 to infer. None takes the shape of image input, or reads
-        flat rows as square single-channel images (784 -> 28x28, 64 -> 8x8); any
-        other number of features is an error.
-    architecture : {{"fast", "simple", "lenet5", "deep"}}, default="fast"
-        The network, from :mod:`mnistkit.architectures`. "fast": a strided
-        5x5 convolution, then a narrow 3x3 convolution and pooling, with batch
-        normalisation after each, then a dense layer. "simple": the official
-        Keras "simple MNIST convnet" example. "lenet5": LeNet-5 with tanh and
-        average pooling. "deep": two convolutions per block, then pooling and
-        batch normalisation.
-    filters : tuple of int or None, default=None
-        Filters of each convolution block, in order. None takes the
-        architecture's: (16, 32) fast, (32, 64) simple, (6, 16) lenet5 and
-        (24, 48) deep.
-    dense_units : int, tuple of int or None, default=None
-        Units of each dense layer between the convolutions and the output; 0
-        for none. None takes the architecture's: 256 fast, 128 deep, none
-        simple, (120, 84) lenet5.
-    dropout : float or None, default=None
-        Dropout rate before each dense layer, the output included; 0 for none.
-        None takes the architecture's: 0.25 fast, 0.5 simple, 0 lenet5 and
-        0.4 deep.
-{training}
-    Attributes
-    ----------
-    image_shape_ : tuple of (int, int, int)
-        ``(height, width, channels)`` of the images the network sees.
-{fitted}
     See Also
     --------
     MLPClassifier : A fully connected network.
@@ -223,13 +195,8 @@ def _augment_options(estimator):
     True
     >>> model[-1].image_shape_
     (8, 8, 1)
-    """,
-    augment_note="",
-    epochs=5,
-    batch_size=256,
-    learning_rate=0.01,
-)
-class CNNClassifier(BaseKerasClassifier):
+    """
+
     _parameter_constraints = {
         "image_shape": [tuple, list, None],
         "architecture": [StrOptions(set(CNN_ARCHITECTURES))],
@@ -325,7 +292,7 @@ class CNNClassifier(BaseKerasClassifier):
         )
 
 
-@_doc(
+class MLPClassifier(BaseKerasClassifier):
     """Fully connected neural network classifier, on Keras.
 
     A scikit-learn classifier like `sklearn.neural_network.MLPClassifier`, trained
@@ -336,14 +303,89 @@ class CNNClassifier(BaseKerasClassifier):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default={hidden_layer_sizes}
+    hidden_layer_sizes : tuple of int, default=(512, 256)
         Units of each hidden ReLU layer, in order.
-    dropout : float, default={dropout}
+    dropout : float, default=0.3
         Dropout rate after each hidden layer; 0 for none.
-{training}
+    augment : bool or dict, default=False
+        Randomly rotate, shift and zoom each training image, anew every epoch,
+        to learn from more varied digits than the data holds. True uses
+        ``{'rotation': 10.0, 'shift': 0.1, 'zoom': 0.1}``:
+        degrees of rotation, and shift and zoom as fractions of the image
+        size, each up to that much either way. A dict
+        gives some of these keys; the others are 0. Only training images are
+        changed, never those predicted, and a fixed `random_state` changes them
+        the same way on every fit.
+        The rows must be square single-channel images (e.g. 784 pixels).
+    epochs : int, default=15
+        Passes over the training data (an upper bound with early stopping).
+    batch_size : int, default=256
+        Samples per gradient step, and per prediction batch.
+    learning_rate : float, default=0.002
+        Step size of the optimizer; the peak of the one-cycle schedule.
+    learning_rate_schedule : {"one-cycle", "constant"}, default="one-cycle"
+        "one-cycle" warms the step size up from ``learning_rate / 25`` over the
+        first 30% of the training steps, then anneals it along a cosine to
+        ``learning_rate / 2500`` (Smith and Topin, 2019): fewer epochs reach
+        the same accuracy. The cycle spans `epochs` passes over the training
+        data, across `partial_fit` calls too; a warm-started `fit` keeps the
+        schedule of the first. "constant" keeps `learning_rate` throughout.
+    steps_per_execution : int, default=8
+        Training steps that Keras runs per call into TensorFlow. Small networks
+        on a CPU spend much of each step in Python, which running several
+        steps per call saves. Callbacks see the batches in groups of this
+        many.
+    optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
+        Any name ``keras.optimizers.get`` knows. Extra options go in routed
+        parameters, e.g. ``optimizer="sgd", optimizer__momentum=0.9``. An instance
+        is copied at each fit, never trained in place.
+    early_stopping : bool, default=False
+        Stop when the loss on a held-out validation set has not improved for
+        `n_iter_no_change` epochs, and keep the weights of the best epoch.
+    validation_fraction : float or None, default=None
+        Fraction of the training data held out, stratified and seeded, to report
+        ``val_loss`` and ``val_accuracy`` in `history_` and for early stopping.
+        None holds out 0.1 when `early_stopping` is True, and nothing otherwise.
+    n_iter_no_change : int, default=5
+        Epochs without improvement of the validation loss before stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn.
+    warm_start : bool, default=False
+        Keep training the fitted network on the next `fit` instead of building
+        a new one.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split. An int gives identical results on every fit on the same machine.
+        Fitting never changes Python's, NumPy's or TensorFlow's global random
+        state.
+    verbose : int, default=0
+        0 is silent; 1 shows Keras's progress bar and 2 one line per epoch.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Extra Keras callbacks for fit and predict; routed parameters
+        (``callbacks__...``) configure them as in scikeras.
+    **kwargs : dict
+        Routed parameters for scikeras: ``optimizer__*``, ``fit__*``,
+        ``predict__*`` and ``callbacks__*``.
+
     Attributes
     ----------
-{fitted}
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen during ``fit``.
+    n_classes_ : int
+        Number of classes.
+    n_features_in_ : int
+        Number of features (pixels per sample) seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X`
+        has feature names that are all strings.
+    model_ : keras.Model
+        The trained network.
+    history_ : dict of str to list of float
+        Per-epoch ``loss`` and ``accuracy``, and ``val_loss`` and
+        ``val_accuracy`` when a validation fraction is held out.
+    n_iter_ : int
+        Number of epochs run.
+
     See Also
     --------
     CNNClassifier : A convolutional network, more accurate on images.
@@ -361,12 +403,8 @@ class CNNClassifier(BaseKerasClassifier):
     ... )
     >>> model.fit(X[:1500], y[:1500]).score(X[1500:], y[1500:]) > 0.85
     True
-    """,
-    augment_note="""
-        The rows must be square single-channel images (e.g. 784 pixels).""",
-    **MLP_DEFAULTS,
-)
-class MLPClassifier(BaseKerasClassifier):
+    """
+
     _parameter_constraints = {
         "hidden_layer_sizes": [tuple, list],
         **_TRAINING_CONSTRAINTS,
@@ -374,13 +412,13 @@ class MLPClassifier(BaseKerasClassifier):
 
     def __init__(
         self,
-        hidden_layer_sizes=MLP_DEFAULTS["hidden_layer_sizes"],
+        hidden_layer_sizes=(512, 256),
         *,
-        dropout=MLP_DEFAULTS["dropout"],
+        dropout=0.3,
         augment=False,
-        epochs=MLP_DEFAULTS["epochs"],
-        batch_size=MLP_DEFAULTS["batch_size"],
-        learning_rate=MLP_DEFAULTS["learning_rate"],
+        epochs=15,
+        batch_size=256,
+        learning_rate=0.002,
         learning_rate_schedule="one-cycle",
         steps_per_execution=8,
         optimizer="adam",

@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fast_cnn, fast_mlp
 from sklearn.base import clone, is_classifier
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import VotingClassifier
@@ -16,6 +15,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 
+from conftest import fast_cnn, fast_mlp
 from mnistkit import CNNClassifier, MLPClassifier, PixelNormalizer
 
 
@@ -45,6 +45,7 @@ def test_pipeline_with_pixel_normalizer(make_classifier, digits):
     assert pipe.fit(X[:500], y[:500]).score(X[500:], y[500:]) > 0.8
 
 
+@pytest.mark.slow
 def test_grid_search_in_two_processes(digits01):
     X, y = digits01
     search = GridSearchCV(
@@ -246,3 +247,29 @@ def test_warm_start_continues_training(digits01):
     # history_ and n_iter_ describe the latest call to fit, as in scikeras.
     assert clf.n_iter_ == 2
     assert clf.history_["loss"][0] < first_losses[-1]
+
+
+def test_routed_callback_parameters_in_set_params_and_grid_search(digits01):
+    import keras
+
+    class Tagged(keras.callbacks.Callback):
+        """Notes its tag, a constructor argument, when training begins."""
+
+        seen = []
+
+        def __init__(self, tag="unset"):
+            super().__init__()
+            self.tag = tag
+
+        def on_train_begin(self, logs=None):
+            Tagged.seen.append(self.tag)
+
+    X, y = digits01
+    model = fast_mlp(epochs=1, callbacks=[Tagged])
+    assert model.set_params(callbacks__tag="set") is model
+    assert model.get_params()["callbacks__tag"] == "set"
+    model.fit(X, y)
+    assert Tagged.seen == ["set"]
+    Tagged.seen.clear()
+    GridSearchCV(model, {"callbacks__tag": ["a", "b"]}, cv=2, refit=False).fit(X, y)
+    assert sorted(Tagged.seen) == ["a", "a", "b", "b"]

@@ -65,3 +65,43 @@ def test_the_api_reference_lists_every_public_object():
         module_name, _, attribute = f"mnistkit.{name}".rpartition(".")
         listed.add(getattr(importlib.import_module(module_name), attribute))
     assert listed == set(PUBLIC.values())
+
+
+@pytest.mark.parametrize("name", ["CNNClassifier", "MLPClassifier", "PixelNormalizer"])
+def test_documented_defaults_are_the_signatures(name):
+    # The signature is where each default lives; the docstring repeats it.
+    estimator = getattr(mnistkit, name)
+    documented = dict(
+        re.findall(
+            r"^(\w+) : [^\n]*?, default=(.+)$",
+            inspect.getdoc(estimator),
+            flags=re.MULTILINE,
+        )
+    )
+    parameters = inspect.signature(estimator).parameters
+    defaults = {
+        key: parameter.default
+        for key, parameter in parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    assert set(documented) == set(defaults)
+    for key, default in defaults.items():
+        assert documented[key] == repr(default).replace("'", '"'), key
+
+
+def test_augment_defaults_are_documented():
+    from mnistkit.architectures import AUGMENT_DEFAULTS
+
+    for name in ["CNNClassifier", "MLPClassifier"]:
+        assert f"``{AUGMENT_DEFAULTS}``" in getattr(mnistkit, name).__doc__
+
+
+def test_no_history_or_issue_numbers_in_code_and_tests():
+    # Built from parts, so that this file does not match itself.
+    pattern = re.compile(
+        "|".join(["[Ii]ssue #?[0-9]+", "goal [0-9] of", "this " + "session"])
+    )
+    for folder in ["mnistkit", "tests", "benchmarks", "examples"]:
+        for path in (ROOT / folder).rglob("*.py"):
+            found = pattern.findall(path.read_text())
+            assert not found, f"{path.relative_to(ROOT)} mentions {found}"

@@ -79,6 +79,23 @@ def test_images_of_another_shape_at_predict(digits01):
         fitted.predict(X.reshape(-1, 4, 16))
 
 
+@pytest.mark.parametrize("schedule", ["adaptive", "constant", "invscaling"])
+def test_scikit_learn_schedule_names_point_to_learning_rate_schedule(
+    make_classifier, digits01, schedule
+):
+    # scikit-learn's MLPClassifier takes its schedule as learning_rate.
+    X, y = digits01
+    with pytest.raises(ValueError) as error:
+        make_classifier(learning_rate=schedule).fit(X, y)
+    message = str(error.value)
+    assert f"learning_rate is the step size, a positive float; got '{schedule}'" in (
+        message
+    )
+    assert "The schedule is learning_rate_schedule: 'one-cycle' or 'constant'" in (
+        message
+    )
+
+
 @pytest.mark.parametrize(
     "params, match",
     [
