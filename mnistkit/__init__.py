@@ -1,36 +1,59 @@
 """Keras image classifiers as first-class scikit-learn estimators.
 
+Names load on first use, as scikit-learn's do: ``import mnistkit`` and the
+data loaders stay cheap, and TensorFlow loads only with a network.
+
 >>> from mnistkit import CNNClassifier, MLPClassifier, PixelNormalizer
 """
 
-# _keras_base first: it quiets TensorFlow before anything imports it.
-from . import _keras_base  # noqa: F401, I001
-from .baselines import make_logistic_baseline, make_svm_baseline
-from .classifiers import CNNClassifier, MLPClassifier
-from .datasets import (
-    load_digits_images,
-    load_fashion_mnist,
-    load_kaggle_digits,
-    load_mnist,
-    write_kaggle_submission,
-)
-from .preprocessing import ImageReshaper, PixelNormalizer
-from .presets import make_preset
+import importlib
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
-    "CNNClassifier",
-    "ImageReshaper",
-    "MLPClassifier",
-    "PixelNormalizer",
-    "__version__",
-    "load_digits_images",
-    "load_fashion_mnist",
-    "load_kaggle_digits",
-    "load_mnist",
-    "make_logistic_baseline",
-    "make_preset",
-    "make_svm_baseline",
-    "write_kaggle_submission",
-]
+# Each public name, and the module that defines it.
+_EXPORTS = {
+    "CNNClassifier": "classifiers",
+    "MLPClassifier": "classifiers",
+    "ImageReshaper": "preprocessing",
+    "PixelNormalizer": "preprocessing",
+    "load_digits_images": "datasets",
+    "load_fashion_mnist": "datasets",
+    "load_images": "datasets",
+    "load_kaggle_digits": "datasets",
+    "load_mnist": "datasets",
+    "load_train_test": "datasets",
+    "write_kaggle_submission": "datasets",
+    "make_logistic_baseline": "baselines",
+    "make_svm_baseline": "baselines",
+    "make_preset": "presets",
+}
+
+# Public submodules, reachable as attributes of the package.
+_SUBMODULES = {
+    "architectures",
+    "baselines",
+    "benchmark",
+    "classifiers",
+    "cli",
+    "cluster",
+    "datasets",
+    "plotting",
+    "preprocessing",
+    "presets",
+    "report",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        return getattr(module, name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_EXPORTS, *_SUBMODULES})
