@@ -49,7 +49,7 @@ myst_heading_anchors = 3
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    # Only plot_*.py scripts run; others (timings that need MNIST) are shown.
+    # Every example is a plot_*.py script, and each runs.
     "filename_pattern": r"/plot_",
     "download_all_examples": False,
     "remove_config_comments": True,

@@ -1,15 +1,28 @@
-"""Run estimators on identical data and measure accuracy, time and memory."""
+"""Run estimators on identical data and measure accuracy, time and memory.
+
+`make_benchmark_models` gives the models that ``mnistkit benchmark``
+compares, `run_benchmark` fits and scores them on one split, and `summarize`
+condenses the results; `mnistkit.report` turns them into tables and plots.
+"""
 
 import os
 import threading
 import time
 
 import numpy as np
-import pandas as pd
-from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import clone
 
-from ._keras_base import keras
+# pandas, joblib and scikit-learn load when a benchmark runs, not when the
+# command line only reads the model names below.
+
+# The models `make_benchmark_models` knows; DEFAULT_MODELS are compared by
+# default, "cnn-accurate" only on request (minutes a fit).
+DEFAULT_MODELS = ("cnn", "mlp", "logreg", "svm")
+BENCHMARK_MODELS = (*DEFAULT_MODELS, "cnn-accurate")
+
+# Epochs of the networks on the bundled digits: their presets are sized for
+# MNIST's 235 batches an epoch, and 1,347 digits are 6.
+_DIGITS_EPOCHS = {"cnn": 60, "mlp": 80, "cnn-accurate": 80}
+_PRESET_OF = {"cnn": "cnn-fast", "mlp": "mlp", "cnn-accurate": "cnn-accurate"}
 
 RESULT_COLUMNS = [
     "model",
@@ -78,6 +91,9 @@ def run_benchmark(
     >>> results[["model", "seed", "n_train", "n_test"]].to_dict("records")
     [{'model': 'logreg', 'seed': 0, 'n_train': 1347, 'n_test': 450}]
     """
+    import pandas as pd
+    from joblib import Parallel, delayed, effective_n_jobs
+
     jobs = []
     for name, estimator in estimators.items():
         for seed in seeds:
@@ -103,6 +119,71 @@ def run_benchmark(
                 f"peak memory +{row['peak_memory_mb']:.0f} MiB"
             )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted
+
+
+def make_benchmark_models(names, dataset, *, epochs=None):
+    """The benchmark's models by name, each a pipeline on raw 0-255 pixels.
+
+    The networks are the presets ("cnn" is "cnn-fast") behind a
+    `PixelNormalizer`, holding out 10% of their training data for validation
+    curves; the baselines are `make_logistic_baseline` and
+    `make_svm_baseline`.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Any of ``BENCHMARK_MODELS``: "cnn", "mlp", "logreg", "svm",
+        "cnn-accurate".
+    dataset : Bunch
+        As from `mnistkit.load_train_test`; its ``name`` and number of
+        pixels size the models: more epochs on the small "digits" set, and
+        an SVM kernel width scaled to the number of pixels.
+    epochs : int or None, default=None
+        Epochs of the networks; None for their configured number.
+
+    Returns
+    -------
+    models : dict of str to sklearn.pipeline.Pipeline
+        Unfitted models, by name, in the order of `names`.
+
+    Examples
+    --------
+    >>> from mnistkit import load_train_test
+    >>> from mnistkit.benchmark import make_benchmark_models
+    >>> digits = load_train_test("digits")
+    >>> models = make_benchmark_models(["logreg", "svm"], digits)
+    >>> [step for step, _ in models["svm"].steps]
+    ['normalize', 'svm']
+    """
+    from sklearn.pipeline import make_pipeline
+
+    from .baselines import make_logistic_baseline, make_svm_baseline
+    from .preprocessing import PixelNormalizer
+    from .presets import make_preset
+
+    n_pixels = dataset.X_train.shape[1]
+    models = {}
+    for name in names:
+        if name not in BENCHMARK_MODELS:
+            raise ValueError(
+                f"Unknown benchmark model {name!r}; choose among "
+                f"{', '.join(BENCHMARK_MODELS)}."
+            )
+        if name == "logreg":
+            models[name] = make_logistic_baseline()
+        elif name == "svm":
+            # gamma suits 784 pixels; on the 64-pixel digits the same kernel is
+            # 12 times too narrow, so it scales with the number of pixels.
+            models[name] = make_svm_baseline(gamma=0.05 * 784 / n_pixels)
+        else:
+            params = {"validation_fraction": 0.1}
+            if epochs is not None:
+                params["epochs"] = epochs
+            elif dataset.name == "digits":
+                params["epochs"] = _DIGITS_EPOCHS[name]
+            network = make_preset(_PRESET_OF[name], **params)
+            models[name] = make_pipeline(PixelNormalizer(), network)
+    return models
 
 
 def _fit_and_score(name, seed, model, X_train, y_train, X_test, y_test):
@@ -170,6 +251,8 @@ def summarize(results):
 
 
 def _seeded_clone(estimator, seed):
+    from sklearn.base import clone
+
     return set_random_states(clone(estimator), seed)
 
 
@@ -231,28 +314,11 @@ def _report_epochs(model, name, progress):
     final = final_estimator(model)
     if progress is None or "callbacks" not in final.get_params():
         return
+    from ._training import EpochProgress  # a Keras classifier: Keras is loaded
+
     final.set_params(
-        callbacks=[*(final.callbacks or []), _EpochProgress(name, progress)]
+        callbacks=[*(final.callbacks or []), EpochProgress(name, progress)]
     )
-
-
-class _EpochProgress(keras.callbacks.Callback):
-    """Reports each epoch's metrics and duration as one line of text."""
-
-    def __init__(self, name, progress):
-        super().__init__()
-        self.name, self.progress = name, progress
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        metrics = ", ".join(f"{key} {value:.4f}" for key, value in (logs or {}).items())
-        total = self.params.get("epochs", "?")
-        self.progress(
-            f"  {self.name} epoch {epoch + 1}/{total}: {metrics} "
-            f"({time.perf_counter() - self.start:.1f} s)"
-        )
 
 
 class _PeakMemory:

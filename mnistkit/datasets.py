@@ -1,9 +1,10 @@
-"""Data loaders: MNIST, Fashion-MNIST, the bundled 8x8 digits, Kaggle CSVs.
+"""Data loaders: MNIST, Fashion-MNIST, the bundled 8x8 digits, Kaggle CSVs, images.
 
 MNIST and Fashion-MNIST are read from a local folder of the four original IDX
 files (gzipped or not), from Keras's cache where a user already has it, or
 downloaded from public mirrors, verified against the published checksums and
-written atomically, so the cache never holds a partial file.
+written atomically, so the cache never holds a partial file. `load_train_test`
+picks a data set by name, for the benchmark and the command line.
 """
 
 import gzip
@@ -364,6 +365,136 @@ def write_kaggle_submission(y_pred, path):
     with atomic_file(path) as temporary:
         submission.to_csv(temporary, index=False)
     return path
+
+
+def load_train_test(name="auto", *, n_train=None, random_state=0):
+    """The official training and test split of a data set, by name.
+
+    Parameters
+    ----------
+    name : {"auto", "mnist", "fashion-mnist", "digits"}, default="auto"
+        The data set. "auto" is MNIST where it is on this machine or can be
+        downloaded, else scikit-learn's bundled 8x8 digits (the Bunch's
+        `note` then says so).
+    n_train : int or None, default=None
+        Keep a stratified sample of this many training images; None keeps all.
+    random_state : int, default=0
+        Seeds the sample of `n_train` images.
+
+    Returns
+    -------
+    data : Bunch
+        ``X_train``, ``y_train``, ``X_test``, ``y_test`` (raw 0-255 uint8
+        pixels, one row per image), ``name`` (the data set used),
+        ``description`` (one line: images and pixels) and ``note`` (why
+        "auto" fell back to the digits, or None).
+
+    Examples
+    --------
+    >>> from mnistkit import load_train_test
+    >>> digits = load_train_test("digits", n_train=500)
+    >>> digits.description
+    'digits: 500 training / 450 test images of 64 pixels'
+    """
+    loaders = {
+        "mnist": load_mnist,
+        "fashion-mnist": load_fashion_mnist,
+        "digits": load_digits_images,
+    }
+    note = None
+    if name == "auto":
+        try:
+            load_mnist("test")  # finds, or downloads, the files
+            name = "mnist"
+        except OSError:
+            name = "digits"
+            note = (
+                "MNIST is not available (no local copy and no download): running "
+                "on scikit-learn's bundled 8x8 digits instead."
+            )
+    if name not in loaders:
+        raise ValueError(
+            f"Unknown data set {name!r}; choose among auto, {', '.join(loaders)}."
+        )
+    X_train, y_train = loaders[name]("train", return_X_y=True)
+    X_test, y_test = loaders[name]("test", return_X_y=True)
+    if n_train is not None and n_train < len(y_train):
+        X_train, _, y_train, _ = train_test_split(
+            X_train,
+            y_train,
+            train_size=n_train,
+            stratify=y_train,
+            random_state=random_state,
+        )
+    description = (
+        f"{name}: {len(y_train)} training / {len(y_test)} test images of "
+        f"{X_train.shape[1]} pixels"
+    )
+    return Bunch(
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        name=name,
+        description=description,
+        note=note,
+    )
+
+
+def load_images(paths, image_shape):
+    """Read image files as rows of pixels, white digits on black as in MNIST.
+
+    Each image is converted to grayscale, resized to `image_shape` and, when
+    its background is light (a mean above 127), inverted.
+
+    Parameters
+    ----------
+    paths : iterable of str or path-like
+        PNG, JPEG or any other image file that Pillow reads.
+    image_shape : tuple of int
+        ``(height, width)`` or ``(height, width, 1)`` of the images a model
+        expects, e.g. a fitted ``CNNClassifier``'s ``image_shape_``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_images, height * width), dtype uint8
+        One row of 0-255 pixels per file.
+
+    Raises
+    ------
+    ValueError
+        When a file is not an image; the message names it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from mnistkit import load_images
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "digit.png")
+    ...     Image.fromarray(np.full((56, 56), 255, np.uint8)).save(path)
+    ...     X = load_images([path], (28, 28))
+    >>> X.shape, X.max()
+    ((1, 784), np.uint8(0))
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    height, width = image_shape[:2]
+    rows = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                gray = image.convert("L").resize(
+                    (width, height), Image.Resampling.LANCZOS
+                )
+        except UnidentifiedImageError:
+            raise ValueError(f"{path} is not a readable image file.") from None
+        pixels = np.asarray(gray)
+        if pixels.mean() > 127:  # a dark digit on a light background
+            pixels = 255 - pixels
+        rows.append(pixels.reshape(-1))
+    return np.stack(rows) if rows else np.empty((0, height * width), np.uint8)
 
 
 # -- Loading IDX data sets -------------------------------------------------------

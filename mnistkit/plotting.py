@@ -8,8 +8,10 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator, NullFormatter, ScalarFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 from sklearn.metrics import ConfusionMatrixDisplay
+
+from .preprocessing import resolve_image_shape
 
 
 def plot_training_curves(history, *, title=None):
@@ -212,10 +214,16 @@ def plot_accuracy_vs_fit_time(summary, *, title=None):
             textcoords="offset points",
         )
     axes.set_xscale("log")
-    # Plain numbers on the log axis, and room for the labels of the end points.
-    axes.xaxis.set_major_formatter(ScalarFormatter())
+    axes.margins(x=0.25, y=0.15)  # room for the labels of the end points
+    # Plain numbers on the log axis; at 1, 2 and 5 times each power of ten
+    # over a narrow range, so that some fall in view even when every fit
+    # time is within one decade.
+    fit_s = summary["fit_s"].to_numpy(dtype=float)
+    decades = np.log10(fit_s.max() / fit_s.min()) if fit_s.min() > 0 else np.inf
+    subs = (1.0, 2.0, 5.0) if decades <= 2 else (1.0,)
+    axes.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.xaxis.set_minor_formatter(NullFormatter())
-    axes.margins(x=0.25, y=0.15)
     axes.set_xlabel("fit time (s, log scale)")
     axes.set_ylabel("test accuracy")
     axes.grid(alpha=0.3)
@@ -226,8 +234,8 @@ def plot_accuracy_vs_fit_time(summary, *, title=None):
 def _as_images(images):
     images = np.asarray(images)
     if images.ndim == 2:
-        side = math.isqrt(images.shape[1])
-        images = images.reshape(len(images), side, -1)
+        height, width, _ = resolve_image_shape(images.shape[1])
+        images = images.reshape(len(images), height, width)
     return images.reshape(images.shape[:3])
 
 

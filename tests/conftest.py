@@ -1,5 +1,6 @@
 """Shared data and fast settings: scikit-learn's bundled 8x8 digits, offline."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -55,7 +56,17 @@ def digits01(digits):
     return (X / 16).astype("float32"), y
 
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def benchmark_script(name):
+    """A script of benchmarks/ imported as a module, without running it."""
+    path = ROOT / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import fast_mlp
 from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import make_pipeline
 
+from conftest import fast_mlp
 from mnistkit import PixelNormalizer, load_digits_images, make_logistic_baseline
 from mnistkit.benchmark import RESULT_COLUMNS, run_benchmark, summarize
 

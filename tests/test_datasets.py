@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fast_mlp
 from sklearn.pipeline import make_pipeline
 
+from conftest import fast_mlp
 from mnistkit import (
     PixelNormalizer,
     load_digits_images,

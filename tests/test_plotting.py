@@ -87,6 +87,27 @@ def test_accuracy_vs_fit_time(tmp_path):
     assert labels == ["logreg", "mlp", "cnn"]
 
 
+@pytest.mark.parametrize(
+    "fit_s", [[11.2, 13.9, 17.4], [12.1, 12.5, 13.0], [0.1, 5.0, 524.0]]
+)
+def test_time_axis_is_labelled_whatever_the_range(fit_s, tmp_path):
+    summary = pd.DataFrame(
+        {"accuracy": [0.93, 0.99, 0.98], "fit_s": fit_s}, index=["a", "b", "c"]
+    )
+    figure = _saved_png(plot_accuracy_vs_fit_time(summary), tmp_path)
+    axes = figure.axes[0]
+    low, high = axes.get_xlim()
+    labels = [
+        label.get_text()
+        for label, position in zip(
+            axes.get_xticklabels(), axes.get_xticks(), strict=True
+        )
+        if low <= position <= high and label.get_text()
+    ]
+    assert len(labels) >= 2, labels
+    assert all(float(label) > 0 for label in labels), labels
+
+
 @pytest.mark.parametrize("shape", [(4, 64), (4, 8, 8)])
 def test_flat_rows_and_images_both_plot(shape, tmp_path):
     images = np.zeros(shape)

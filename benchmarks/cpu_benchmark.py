@@ -4,22 +4,37 @@ In one process and on the same arrays, it trains the Keras example as written,
 the same network through scikeras's plain ``KerasClassifier`` and through
 `CNNClassifier`, then mnistkit's presets, and reports accuracy, fit and predict
 seconds and the ratios between them. Timings are compared as ratios within a
-round, and rounds repeated, because shared machines are noisy. Run it with
-``mnistkit cpu-benchmark``.
+round, and rounds repeated, because shared machines are noisy. Then it
+measures how much resident memory a grid search's fits leave behind.
+
+    MNISTKIT_DATA=../shared/data python benchmarks/cpu_benchmark.py
+
+``--help`` lists the options; ``--epochs 1 --repeats 1 --n-train 600`` is a
+quick trial. It prints a Markdown report and writes it, with the raw rows,
+into ``--output``.
+
+This is a harness, not part of the library: it times ``keras.Model.fit`` by
+wrapping it for the length of each fit, and gives the plain Keras and scikeras
+runs the same seeding and graph clean-up as mnistkit's own fits (from
+``mnistkit._runtime``), so that no fit slows the next.
 """
 
+import argparse
 import contextlib
 import functools
 import gc
+import platform
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GridSearchCV
 
-from ._keras_base import _custom_gradients_released, _seeded, keras
-from .benchmark import _resident_bytes
-from .presets import make_preset
+from mnistkit import load_train_test, make_preset
+from mnistkit._runtime import custom_gradients_released, keras, seeded_globals
+from mnistkit.benchmark import _resident_bytes
+from mnistkit.preprocessing import resolve_image_shape
 
 RESULT_COLUMNS = [
     "model",
@@ -57,7 +72,7 @@ def build_keras_example(image_shape=(28, 28, 1), n_classes=10):
 
     Examples
     --------
-    >>> from mnistkit.cpu_benchmark import build_keras_example
+    >>> from cpu_benchmark import build_keras_example
     >>> build_keras_example().count_params()
     34826
     """
@@ -103,7 +118,8 @@ def run_cpu_benchmark(
     The three runs of the Keras example's network take turns at going first,
     so that a drift of the machine within a round favours none of them. Every
     fit starts from collected garbage, and no fit leaves its traced graphs
-    behind (see `_custom_gradients_released`), so none slows the next.
+    behind (``mnistkit._runtime.custom_gradients_released``), so none slows
+    the next.
 
     Parameters
     ----------
@@ -134,7 +150,7 @@ def run_cpu_benchmark(
 
     >>> import numpy as np
     >>> from mnistkit import load_digits_images
-    >>> from mnistkit.cpu_benchmark import run_cpu_benchmark
+    >>> from cpu_benchmark import run_cpu_benchmark
     >>> X, y = load_digits_images(return_X_y=True)
     >>> images = np.kron(X.reshape(-1, 8, 8), np.ones((1, 2, 2))) / 255
     >>> images = images.astype(np.float32)[..., np.newaxis]
@@ -148,7 +164,7 @@ def run_cpu_benchmark(
     quick = {} if epochs is None else {"epochs": epochs}
 
     def keras_example(seed):
-        with _seeded(seed), _custom_gradients_released():
+        with seeded_globals(seed), custom_gradients_released():
             model = build_keras_example(X_train.shape[1:], n_classes)
             y_one_hot = keras.utils.to_categorical(y_train, n_classes)
             # model.fit looked up inside _timed, where keras.Model.fit is timed.
@@ -181,7 +197,7 @@ def run_cpu_benchmark(
             validation_split=0.1,
             verbose=0,
         )
-        with _seeded(seed), _custom_gradients_released():
+        with seeded_globals(seed), custom_gradients_released():
             fit_s, keras_fit_s = _timed(model.fit, X_train, y_train)
         start = time.perf_counter()
         y_pred = model.predict(X_test)
@@ -258,7 +274,7 @@ def summarize_cpu_benchmark(results):
     Examples
     --------
     >>> import pandas as pd
-    >>> from mnistkit.cpu_benchmark import summarize_cpu_benchmark
+    >>> from cpu_benchmark import summarize_cpu_benchmark
     >>> results = pd.DataFrame(dict(
     ...     model=["keras-example", "cnn-fast"] * 2, round=[0, 0, 1, 1],
     ...     seed=[0, 0, 1, 1], accuracy=[0.99, 0.993, 0.99, 0.995],
@@ -327,7 +343,7 @@ def search_memory_growth(estimator, X, y, param_grid, *, cv=3):
     Examples
     --------
     >>> from mnistkit import load_digits_images, make_logistic_baseline
-    >>> from mnistkit.cpu_benchmark import search_memory_growth
+    >>> from cpu_benchmark import search_memory_growth
     >>> X, y = load_digits_images(return_X_y=True)
     >>> growth_mb, n_fits = search_memory_growth(
     ...     make_logistic_baseline(), X, y, {"logreg__C": [0.1, 1.0]})
@@ -379,3 +395,106 @@ def _time_in_keras_fit():
         yield seconds
     finally:
         keras.Model.fit = original_fit
+
+
+def cpu_model():
+    """The processor's model name, for the report."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def report(results, description, memory_line=None):
+    """The Markdown report: the table of medians, then the time ratios."""
+    summary, ratios = summarize_cpu_benchmark(results)
+    lines = [
+        f"Data: {description}. CPU: {cpu_model()}.",
+        "",
+        "| model | test accuracy | std | fit s (median) | outside keras.Model.fit "
+        "s (median) | predict s (median) | fits |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for model, row in summary.iterrows():
+        lines.append(
+            f"| {model} | {row['accuracy']:.4f} | {row['accuracy_std']:.4f} | "
+            f"{row['fit_s']:.3g} | {row['overhead_s']:.3f} | "
+            f"{row['predict_s']:.3g} | {int(row['n_fits'])} |"
+        )
+    lines.append("")
+    lines += [f"- fit time {name}: {value:.3f}" for name, value in ratios.items()]
+    if memory_line:
+        lines.append(memory_line)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument(
+        "--dataset", choices=("mnist", "fashion-mnist"), default="mnist"
+    )
+    parser.add_argument("--n-train", type=int, help="a stratified sample of N images")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds (5)")
+    parser.add_argument(
+        "--accurate-seeds", type=int, default=3, help="cnn-accurate fits (3)"
+    )
+    parser.add_argument("--epochs", type=int, help="epochs of every model, to try")
+    parser.add_argument(
+        "--memory-fits", type=int, default=30, help="grid-search fits measured (30)"
+    )
+    parser.add_argument("--output", default="cpu-benchmark-results")
+    args = parser.parse_args(argv)
+
+    data = load_train_test(args.dataset, n_train=args.n_train)
+    print(data.description, flush=True)
+    # The Keras example's own preprocessing: float32 in [0, 1], one channel.
+    shape = resolve_image_shape(data.X_train.shape[1])
+    images = {
+        part: (data[f"X_{part}"] / np.float32(255))
+        .astype(np.float32)
+        .reshape(-1, *shape)
+        for part in ("train", "test")
+    }
+    results = run_cpu_benchmark(
+        images["train"],
+        data.y_train,
+        images["test"],
+        data.y_test,
+        repeats=args.repeats,
+        accurate_seeds=args.accurate_seeds,
+        epochs=args.epochs,
+        progress=lambda line: print(line, flush=True),
+    )
+    memory_line = None
+    if args.memory_fits:
+        quick = {} if args.epochs is None else {"epochs": args.epochs}
+        n_images = min(3000, len(data.y_train))
+        growth_mb, n_fits = search_memory_growth(
+            make_preset("cnn-fast", random_state=0, **quick),
+            images["train"][:n_images],
+            data.y_train[:n_images],
+            {
+                "learning_rate": list(
+                    np.geomspace(0.002, 0.03, max(1, args.memory_fits // 3))
+                )
+            },
+        )
+        memory_line = (
+            f"- resident memory growth over {n_fits} GridSearchCV fits of "
+            f"cnn-fast on {n_images} images: {growth_mb:.0f} MiB"
+        )
+    text = report(results, data.description, memory_line)
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    results.to_csv(output / "results.csv", index=False)
+    (output / "results.md").write_text(text)
+    print("\n" + text, flush=True)
+    print(f"Results written to {output}/", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,6 @@
-"""
-Timing one grid search in one process, in two, and on a Dask cluster
-====================================================================
+"""Timing one grid search in one process, in two, and on a Dask cluster.
 
-Runs the grid-search example (`plot_grid_search.py`: twelve CNN fits on the
+Runs the grid-search example (``examples/plot_grid_search.py``: twelve CNN fits on the
 8x8 digits, then the refit) three ways, each in a fresh Python process, and
 prints the seconds its search took:
 
@@ -15,7 +13,7 @@ prints the seconds its search took:
   run finds TensorFlow already loaded.
 
 The three take turns, ``--repeats`` times (default 3), and the medians are
-printed. Not run by the gallery: it takes about five minutes.
+printed.
 """
 
 import argparse
@@ -30,7 +28,7 @@ from distributed import LocalCluster
 
 from mnistkit.cluster import ACTIVE_MEMORY_MANAGER_POLICIES, worker_environment
 
-EXAMPLE = Path(__file__).with_name("plot_grid_search.py")
+EXAMPLE = Path(__file__).parents[1] / "examples" / "plot_grid_search.py"
 WORKERS = 2
 
 

@@ -1,6 +1,4 @@
-"""
-Scoring configurations on a validation split, never on the test set
-===================================================================
+"""Scoring configurations on a validation split, never on the test set.
 
 The presets were chosen this way (docs/benchmarks.md, "How the presets were
 chosen"): each candidate trains on 50,000 images of MNIST's training set and
@@ -10,14 +8,13 @@ can be tuned to it.
 A candidate is a preset of `mnistkit.make_preset` with parameters changed by
 ``--set``; each value is read as a Python literal::
 
-    python examples/validate_presets.py cnn-accurate --seeds 0 1
-    python examples/validate_presets.py cnn-accurate --set epochs=20 \\
+    python benchmarks/validate_presets.py cnn-accurate --seeds 0 1
+    python benchmarks/validate_presets.py cnn-accurate --set epochs=20 \\
         --set "augment={'rotation': 8, 'shift': 0.08}"
 
 The split is the one the documented table used: the last 10,000 images of
 ``numpy.random.RandomState(0).permutation(60000)`` are held out. It prints one
-row per seed: validation accuracy and the seconds the fit took. Not run by the
-gallery: the accurate preset takes 2 to 3 minutes a seed on 2 cores.
+row per seed: validation accuracy and the seconds the fit took.
 """
 
 import argparse

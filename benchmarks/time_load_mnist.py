@@ -1,13 +1,10 @@
-"""
-Time loading MNIST from local gzip files
-========================================
+"""Time loading MNIST from local gzip files.
 
 Loads the 60,000 training images five times from the IDX files found through
 ``MNISTKIT_DATA`` (or the default data home) and prints the median time.
 It never downloads: it fails with a message that says where to put the files.
 """
 
-# %%
 import statistics
 import time
 

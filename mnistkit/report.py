@@ -1,0 +1,283 @@
+"""The benchmark's report: a Markdown table, result files and PNG plots.
+
+``mnistkit benchmark`` and ``mnistkit evaluate`` write what these functions
+make; the notebook shows the same table and figures.
+"""
+
+from pathlib import Path
+
+from ._files import atomic_file
+from .benchmark import final_estimator, summarize
+
+
+def markdown_table(summary, *, description=None):
+    """The benchmark's summary as a Markdown table, one row per model.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        As from `mnistkit.benchmark.summarize`.
+    description : str, default=None
+        A line about the data, printed above the table.
+
+    Returns
+    -------
+    table : str
+        Test accuracy, fit and predict seconds and peak memory of each model;
+        with several seeds, mean ± standard deviation, and a line saying over
+        how many.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mnistkit.report import markdown_table
+    >>> summary = pd.DataFrame(dict(accuracy=[0.9259], accuracy_std=[float("nan")],
+    ...     fit_s=[11.2], fit_s_std=[float("nan")], predict_s=[0.0141],
+    ...     peak_memory_mb=[244.0], n_seeds=[1]), index=["logreg"])
+    >>> print(markdown_table(summary))
+    | model | test accuracy | fit s | predict s | peak memory MiB |
+    | --- | --- | --- | --- | --- |
+    | logreg | 0.9259 | 11.2 | 0.0141 | 244 |
+    <BLANKLINE>
+    """
+    multiple = summary["n_seeds"].max() > 1
+    lines = [f"Data: {description}.", ""] if description else []
+    lines += [
+        "| model | test accuracy | fit s | predict s | peak memory MiB |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for model, row in summary.iterrows():
+        accuracy = f"{row['accuracy']:.4f}"
+        fit = f"{row['fit_s']:.3g}"  # 3 significant digits: 0.0173 and 109
+        if multiple:
+            accuracy += f" ± {row['accuracy_std']:.4f}"
+            fit += f" ± {row['fit_s_std']:.2g}"
+        lines.append(
+            f"| {model} | {accuracy} | {fit} | {row['predict_s']:.3g} | "
+            f"{row['peak_memory_mb']:.0f} |"
+        )
+    if multiple:
+        lines += [
+            "",
+            f"Mean ± standard deviation over {summary['n_seeds'].max()} seeds.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_benchmark_report(folder, results, fitted, data):
+    """Write a benchmark's results, table and plots into `folder`.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Created if missing. Gets ``results.csv``, ``results.json``,
+        ``results.md`` and the PNG plots of `benchmark_figures`.
+    results, fitted
+        As returned by `mnistkit.benchmark.run_benchmark`.
+    data : Bunch
+        The split the models were scored on, as from
+        `mnistkit.load_train_test`.
+
+    Returns
+    -------
+    table : str
+        The Markdown table written to ``results.md``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from mnistkit import load_train_test, make_logistic_baseline
+    >>> from mnistkit.benchmark import run_benchmark
+    >>> from mnistkit.report import write_benchmark_report
+    >>> data = load_train_test("digits", n_train=300)
+    >>> results, fitted = run_benchmark({"logreg": make_logistic_baseline()},
+    ...     data.X_train, data.y_train, data.X_test, data.y_test)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     table = write_benchmark_report(folder, results, fitted, data)
+    ...     written = sorted(path.name for path in pathlib.Path(folder).iterdir())
+    >>> written[:3]
+    ['accuracy_vs_fit_time.png', 'confusion_matrix.png', 'mistakes.png']
+    >>> table.splitlines()[0]
+    'Data: digits: 300 training / 450 test images of 64 pixels.'
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = summarize(results)
+    table = markdown_table(summary, description=data.description)
+    with atomic_file(folder / "results.csv") as temporary:
+        results.to_csv(temporary, index=False)
+    with atomic_file(folder / "results.json") as temporary:
+        results.to_json(temporary, orient="records", indent=2)
+    with atomic_file(folder / "results.md") as temporary:
+        temporary.write_text(table)
+    seed = int(results["seed"].iloc[0])
+    save_figures(folder, benchmark_figures(summary, fitted, data, seed=seed))
+    return table
+
+
+def benchmark_figures(summary, fitted, data, *, seed):
+    """The benchmark's plots, by file name.
+
+    Accuracy against fit time for every model; each network's training
+    curves; and for the most accurate model, its predictions beside the true
+    labels and its confusion matrix, and the most confident mistakes of the
+    most accurate model that gives probabilities.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        As from `mnistkit.benchmark.summarize`.
+    fitted : dict of (str, int) to estimator
+        As from `mnistkit.benchmark.run_benchmark`.
+    data : Bunch
+        The split, as from `mnistkit.load_train_test`.
+    seed : int
+        Whose fits to draw.
+
+    Returns
+    -------
+    figures : dict of str to matplotlib.figure.Figure
+        ``accuracy_vs_fit_time.png``, ``curves_<model>.png``,
+        ``predictions.png``, ``confusion_matrix.png`` and ``mistakes.png``.
+
+    Examples
+    --------
+    >>> from mnistkit import load_train_test, make_logistic_baseline
+    >>> from mnistkit.benchmark import run_benchmark, summarize
+    >>> from mnistkit.report import benchmark_figures
+    >>> data = load_train_test("digits", n_train=300)
+    >>> results, fitted = run_benchmark({"logreg": make_logistic_baseline()},
+    ...     data.X_train, data.y_train, data.X_test, data.y_test)
+    >>> for name in sorted(benchmark_figures(summarize(results), fitted, data, seed=0)):
+    ...     print(name)
+    accuracy_vs_fit_time.png
+    confusion_matrix.png
+    mistakes.png
+    predictions.png
+    """
+    from .plotting import (
+        plot_accuracy_vs_fit_time,
+        plot_confident_mistakes,
+        plot_confusion_matrix,
+        plot_predictions,
+        plot_training_curves,
+    )
+
+    X_test, y_test = data.X_test, data.y_test
+    figures = {"accuracy_vs_fit_time.png": plot_accuracy_vs_fit_time(summary)}
+    for (name, model_seed), model in fitted.items():
+        history = getattr(final_estimator(model), "history_", None)
+        if model_seed == seed and history:
+            figures[f"curves_{name}.png"] = plot_training_curves(
+                history, title=f"{name} on {data.name}"
+            )
+    ranked = summary["accuracy"].sort_values(ascending=False).index
+    best = ranked[0]
+    y_pred = fitted[best, seed].predict(X_test)
+    figures["predictions.png"] = plot_predictions(
+        X_test, y_test, y_pred, title=f"{best}: predicted (true)"
+    )
+    figures["confusion_matrix.png"] = plot_confusion_matrix(
+        y_test, y_pred, title=f"{best} on {data.name} test set"
+    )
+    # Confidence needs probabilities, which the exact SVM does not give.
+    with_proba = [
+        name for name in ranked if hasattr(fitted[name, seed], "predict_proba")
+    ]
+    if with_proba:
+        model = fitted[with_proba[0], seed]
+        figures["mistakes.png"] = plot_confident_mistakes(
+            X_test,
+            y_test,
+            model.predict_proba(X_test),
+            model.classes_,
+            title=f"{with_proba[0]}: most confident mistakes, predicted (true)",
+        )
+    return figures
+
+
+def evaluation_figures(model, X_test, y_test):
+    """A fitted model's plots on a test set, by file name, and its accuracy.
+
+    Parameters
+    ----------
+    model : classifier or Pipeline
+        A fitted model with ``predict_proba``.
+    X_test, y_test : array-like
+        Test images (rows of pixels) and their labels.
+
+    Returns
+    -------
+    figures : dict of str to matplotlib.figure.Figure
+        ``predictions.png``, ``mistakes.png``, ``confusion_matrix.png`` and,
+        for a network, ``training_curves.png``.
+    accuracy : float
+        The fraction of test images predicted right.
+
+    Examples
+    --------
+    >>> from mnistkit import load_train_test, make_logistic_baseline
+    >>> from mnistkit.report import evaluation_figures
+    >>> data = load_train_test("digits", n_train=300)
+    >>> model = make_logistic_baseline().fit(data.X_train, data.y_train)
+    >>> figures, accuracy = evaluation_figures(model, data.X_test, data.y_test)
+    >>> sorted(figures), accuracy > 0.8
+    (['confusion_matrix.png', 'mistakes.png', 'predictions.png'], True)
+    """
+    import numpy as np
+
+    from .plotting import (
+        plot_confident_mistakes,
+        plot_confusion_matrix,
+        plot_predictions,
+        plot_training_curves,
+    )
+
+    proba = model.predict_proba(X_test)
+    classes = np.asarray(model.classes_)
+    y_pred = classes[proba.argmax(axis=1)]
+    figures = {
+        "predictions.png": plot_predictions(X_test, y_test, y_pred),
+        "mistakes.png": plot_confident_mistakes(X_test, y_test, proba, classes),
+        "confusion_matrix.png": plot_confusion_matrix(y_test, y_pred),
+    }
+    history = getattr(final_estimator(model), "history_", None)
+    if history:
+        figures["training_curves.png"] = plot_training_curves(history)
+    return figures, float(np.mean(y_pred == np.asarray(y_test)))
+
+
+def save_figures(folder, figures):
+    """Save each figure as a PNG file in `folder`, and close it.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        An existing folder.
+    figures : dict of str to matplotlib.figure.Figure
+        Figures by file name.
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> from mnistkit.report import save_figures
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [path.name for path in save_figures(folder, {"a.png": plt.figure()})]
+    ['a.png']
+    """
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for name, figure in figures.items():
+        path = Path(folder) / name
+        with atomic_file(path) as temporary:
+            figure.savefig(temporary, dpi=110, format="png")
+        plt.close(figure)
+        paths.append(path)
+    return paths

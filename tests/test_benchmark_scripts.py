@@ -1,0 +1,102 @@
+"""The scripts of benchmarks/ run, on small slices, and measure what they say."""
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, benchmark_script
+
+pytestmark = pytest.mark.slow
+
+
+def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
+    argv = ["--n-train", "600", "--epochs", "1", "--repeats", "2"]
+    argv += ["--accurate-seeds", "1", "--memory-fits", "3", "--output", str(tmp_path)]
+    benchmark_script("cpu_benchmark").main(argv)
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results.groupby("model").size().to_dict() == {
+        "keras-example": 2,
+        "scikeras": 2,
+        "mnistkit-example": 2,
+        "cnn-fast": 2,
+        "mlp": 2,
+        "cnn-accurate": 1,
+    }
+    assert (results["accuracy"] > 0.1).all()  # one epoch on 600 images
+    # The Keras example's network goes first in one round, scikeras in the next.
+    same_network = ["keras-example", "scikeras", "mnistkit-example"]
+    order = results[results["model"].isin(same_network)].groupby("round")["model"]
+    assert order.apply(list).tolist() == [
+        same_network,
+        ["scikeras", "mnistkit-example", "keras-example"],
+    ]
+    # The same network, seed and data: scikeras trains exactly as Keras does.
+    accuracy = results.pivot_table(index="round", columns="model", values="accuracy")
+    assert (accuracy["keras-example"] == accuracy["scikeras"]).all()
+    # Time inside keras.Model.fit is part of each fit; a bare Keras fit is
+    # nothing but.
+    assert (results["keras_fit_s"] > 0).all()
+    assert (results["keras_fit_s"] <= results["fit_s"]).all()
+    keras_runs = results[results["model"] == "keras-example"]
+    assert (keras_runs["fit_s"] - keras_runs["keras_fit_s"] < 0.01).all()
+    report = (tmp_path / "results.md").read_text()
+    assert "CPU: " in report.splitlines()[0]
+    for line in [
+        "fit time cnn-fast / keras-example:",
+        "fit time mnistkit-example / keras-example:",
+        "fit time mnistkit-example / scikeras:",
+        "fit time mnistkit-example / its keras.Model.fit:",
+        "fit time scikeras / its keras.Model.fit:",
+        "resident memory growth over 3 GridSearchCV fits",
+    ]:
+        assert line in report
+    assert report in capsys.readouterr().out
+
+
+def test_search_memory_growth_counts_the_fits(digits01):
+    from conftest import fast_mlp
+
+    X, y = digits01
+    growth_mb, n_fits = benchmark_script("cpu_benchmark").search_memory_growth(
+        fast_mlp(epochs=1), X, y, {"learning_rate": [0.01, 0.02]}, cv=3
+    )
+    assert n_fits == 6
+    assert growth_mb < 200  # NaN, where /proc is missing, fails too
+
+
+@pytest.mark.parametrize(
+    "script, options, expected",
+    [
+        (
+            "validate_presets.py",
+            ["--set", "epochs=1", "--n-train", "2000", "--n-val", "500"],
+            "| 0 | 0.",
+        ),
+        ("time_load_mnist.py", [], "loaded (60000, 784) uint8 in a median of"),
+        ("time_search_backends.py", ["--repeats", "1"], "of 1 process)"),
+    ],
+)
+def test_script_runs(script, options, expected, shared_data):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *options],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MNISTKIT_DATA": str(shared_data)},
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+
+
+def test_cpu_benchmark_examples():
+    import doctest
+
+    module = benchmark_script("cpu_benchmark")
+    sys.modules["cpu_benchmark"] = module  # its examples import it by name
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    failures, tests = doctest.testmod(module, optionflags=flags)
+    assert tests >= 4 and failures == 0
