@@ -20,11 +20,11 @@ import dask
 import joblib
 import numpy as np
 import pytest
-from conftest import FAST_CNN
 from distributed import Client, LocalCluster, get_task_stream
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
+from conftest import FAST_CNN
 from mnistkit import CNNClassifier, PixelNormalizer, load_digits_images
 from mnistkit.cli import main
 from mnistkit.cluster import (
@@ -32,6 +32,8 @@ from mnistkit.cluster import (
     KeepScatteredData,
     worker_environment,
 )
+
+pytestmark = pytest.mark.slow
 
 THREAD_SETTINGS = worker_environment(threads_per_worker=1)
 

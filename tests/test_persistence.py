@@ -43,6 +43,7 @@ def test_loaded_classifier_can_be_refit(make_classifier, digits01):
     assert loaded.fit(X, y).n_iter_ == 1
 
 
+@pytest.mark.slow
 def test_import_leaves_keras_unpatched():
     # scikeras replaces Keras's pickling hooks when imported; mnistkit imports
     # scikeras, and must leave Keras exactly as it was.

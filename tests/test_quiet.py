@@ -4,6 +4,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 SCRIPT = """
 from sklearn.datasets import load_digits
 from mnistkit import CNNClassifier, MLPClassifier
