@@ -251,8 +251,8 @@ def load_digits_images(subset="all", *, return_X_y=False, as_frame=False):
     --------
     >>> from mnistkit import load_digits_images
     >>> digits = load_digits_images("train")
-    >>> digits.data.shape, digits.data.dtype, digits.data.max()
-    ((1347, 64), dtype('uint8'), np.uint8(255))
+    >>> digits.data.shape, digits.data.dtype, int(digits.data.max())
+    ((1347, 64), dtype('uint8'), 255)
     >>> digits.images.shape
     (1347, 8, 8)
     """
@@ -475,8 +475,8 @@ def load_images(paths, image_shape):
     ...     path = pathlib.Path(folder, "digit.png")
     ...     Image.fromarray(np.full((56, 56), 255, np.uint8)).save(path)
     ...     X = load_images([path], (28, 28))
-    >>> X.shape, X.max()
-    ((1, 784), np.uint8(0))
+    >>> X.shape, int(X.max())
+    ((1, 784), 0)
     """
     from PIL import Image, UnidentifiedImageError
 

@@ -19,16 +19,16 @@ FAST_PARAMETERS = {
         filters=(8,),
         dense_units=16,
         dropout=0.0,
-        epochs=10,
+        epochs=5,
         batch_size=32,
-        learning_rate=0.01,
+        learning_rate=0.03,
     ),
     MLPClassifier: dict(
         hidden_layer_sizes=(16,),
         dropout=0.0,
-        epochs=10,
+        epochs=5,
         batch_size=32,
-        learning_rate=0.01,
+        learning_rate=0.03,
     ),
 }
 

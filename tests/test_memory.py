@@ -27,7 +27,7 @@ def test_repeated_fits_release_their_training_graphs(digits01):
     model = fast_cnn(epochs=1)
     clone(model).fit(X, y).predict(X)
     graphs, entries = _live_graphs(), len(_registry())
-    for _ in range(3):
+    for _ in range(2):
         clone(model).fit(X, y).predict(X)
     assert len(_registry()) == entries
     assert _live_graphs() <= graphs

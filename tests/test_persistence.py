@@ -13,16 +13,25 @@ from sklearn.pipeline import make_pipeline
 from mnistkit import PixelNormalizer
 
 
+@pytest.fixture(scope="module", params=["cnn", "mlp"])
+def fitted_models(request, digits):
+    """A fitted classifier (with early stopping) and pipeline, fitted once."""
+    from conftest import fast_cnn, fast_mlp
+
+    make_classifier = {"cnn": fast_cnn, "mlp": fast_mlp}[request.param]
+    X, y = digits
+    clf = make_classifier(early_stopping=True).fit(X / 16, y)
+    pipe = make_pipeline(PixelNormalizer(max_value=16), make_classifier()).fit(X, y)
+    return [(clf, X / 16), (pipe, X)]
+
+
 # cloudpickle is what Dask uses to send estimators to its workers and back.
 @pytest.mark.parametrize("dump_and_load", ["pickle", "cloudpickle", "joblib"])
 def test_round_trip_gives_identical_probabilities(
-    make_classifier, digits, tmp_path, dump_and_load
+    fitted_models, digits, tmp_path, dump_and_load
 ):
-    X, y = digits
-    clf = make_classifier(early_stopping=True)
-    pipe = make_pipeline(PixelNormalizer(max_value=16), make_classifier())
-    for fitted in (clf.fit(X / 16, y), pipe.fit(X, y)):
-        data = X / 16 if fitted is clf else X
+    _, y = digits
+    for fitted, data in fitted_models:
         if dump_and_load == "pickle":
             loaded = pickle.loads(pickle.dumps(fitted))
         elif dump_and_load == "cloudpickle":

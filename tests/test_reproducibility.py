@@ -27,7 +27,7 @@ def test_other_threads_drawing_random_numbers_change_nothing(make_classifier, di
     stop = threading.Event()
 
     def draw_random_numbers():
-        while not stop.is_set():
+        while not stop.wait(0.0001):  # yields the GIL between draws
             random.random()
             np.random.random()
 
@@ -58,44 +58,31 @@ def test_random_state_instance_is_used(make_classifier, digits01):
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
 
 
-def test_unseeded_fit_after_seeded_fit(make_classifier, digits01):
-    # scikeras alone leaves TensorFlow's op determinism on after a seeded fit,
-    # and the next unseeded fit raises "Random ops require a seed".
+def _draws():
+    return random.random(), np.random.rand(), float(tf.random.uniform(()))
+
+
+def test_fits_leave_the_callers_random_sequences_going_on(make_classifier, digits01):
+    # A seeded fit, then two unseeded ones. scikeras alone leaves TensorFlow's
+    # op determinism on after a seeded fit, and the next unseeded fit raises
+    # "Random ops require a seed". And no fit may change or restart the
+    # caller's sequences: Python's, NumPy's, and TensorFlow's op seeds drawn
+    # from its global seed (which tf.random.set_seed would restart).
     X, y = digits01
+    random.seed(42)
+    np.random.seed(42)
+    tf.random.set_seed(42)
+    expected = [_draws() for _ in range(4)]
+    random.seed(42)
+    np.random.seed(42)
+    tf.random.set_seed(42)
+    drawn = [_draws()]
     make_classifier(random_state=0).fit(X, y)
-    unseeded = [make_classifier(random_state=None).fit(X, y) for _ in range(2)]
+    drawn.append(_draws())
+    unseeded = []
+    for _ in range(2):
+        unseeded.append(make_classifier(random_state=None).fit(X, y))
+        drawn.append(_draws())
+    assert drawn == expected
     a, b = (clf.predict_proba(X) for clf in unseeded)
     assert not np.array_equal(a, b)
-
-
-def test_fit_leaves_tensorflows_random_sequence_going_on(make_classifier, digits01):
-    # A fit must not restart the generator that draws TensorFlow's op seeds
-    # from the caller's global seed, as tf.random.set_seed would.
-    X, y = digits01
-    tf.random.set_seed(42)
-    expected = [float(tf.random.uniform(())) for _ in range(3)]
-    tf.random.set_seed(42)
-    drawn = [float(tf.random.uniform(()))]
-    make_classifier(random_state=0).fit(X, y)
-    drawn.append(float(tf.random.uniform(())))
-    make_classifier(random_state=None).fit(X, y)
-    drawn.append(float(tf.random.uniform(())))
-    assert drawn == expected
-
-
-def test_fit_leaves_global_random_state_alone(make_classifier, digits01):
-    X, y = digits01
-
-    def draws():
-        return random.random(), np.random.rand(), float(tf.random.uniform(()))
-
-    for random_state in (0, None):
-        random.seed(42)
-        np.random.seed(42)
-        tf.random.set_seed(42)
-        expected = draws()
-        random.seed(42)
-        np.random.seed(42)
-        tf.random.set_seed(42)
-        make_classifier(random_state=random_state).fit(X, y)
-        assert draws() == expected

@@ -53,7 +53,7 @@ def test_lenet5_has_its_published_size():
 def test_every_architecture_learns_the_digits(architecture, digits01):
     X, y = digits01
     model = CNNClassifier(
-        architecture=architecture, epochs=25, batch_size=32, random_state=0
+        architecture=architecture, epochs=15, batch_size=32, random_state=0
     )
     # Chance is 0.1; LeNet-5, without dropout, overfits 500 images to about 0.8.
     assert model.fit(X[:500], y[:500]).score(X[500:], y[500:]) > 0.7
