@@ -22,6 +22,7 @@ FAST_PARAMETERS = {
         epochs=5,
         batch_size=32,
         learning_rate=0.03,
+        steps_per_execution=1,
     ),
     MLPClassifier: dict(
         hidden_layer_sizes=(16,),
@@ -29,6 +30,7 @@ FAST_PARAMETERS = {
         epochs=5,
         batch_size=32,
         learning_rate=0.03,
+        steps_per_execution=1,
     ),
 }
 
