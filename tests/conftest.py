@@ -17,9 +17,15 @@ import pytest
 from sklearn.datasets import load_digits
 
 from mnistkit import CNNClassifier, MLPClassifier
-from mnistkit._runtime import tf
 
-tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+
+def pytest_configure(config):
+    # In pytest's own process only: a process that imports this module to run
+    # a test's function (the Dask tests' reference) keeps TensorFlow's default.
+    from mnistkit._runtime import tf
+
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+
 
 # Small networks and few epochs: enough to learn the digits well above chance
 # in a second or so per fit on a 2-core CPU. One step per call into
