@@ -26,6 +26,9 @@ _EXPORTS = {
     "make_logistic_baseline": "baselines",
     "make_svm_baseline": "baselines",
     "make_preset": "presets",
+    "save_model": "persistence",
+    "load_model": "persistence",
+    "export_onnx": "export",
 }
 
 # Public submodules, reachable as attributes of the package.
@@ -37,6 +40,8 @@ _SUBMODULES = {
     "cli",
     "cluster",
     "datasets",
+    "export",
+    "persistence",
     "plotting",
     "preprocessing",
     "presets",
