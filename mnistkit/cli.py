@@ -1,4 +1,4 @@
-"""The ``mnistkit`` command: benchmark, train, evaluate and predict.
+"""The ``mnistkit`` command: benchmark, train, evaluate, predict and export.
 
 It parses the arguments and calls the library; each subcommand is a short
 function over library calls. Every subcommand has ``--help``. Bad arguments
@@ -38,13 +38,13 @@ def main(argv=None):
     A problem the user can fix is one line on standard error, and exit code 2:
 
     >>> from mnistkit.cli import main
-    >>> main(["evaluate", "no-such-model.joblib"])
+    >>> main(["evaluate", "no-such-model.mnistkit"])
     2
     """
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (_CommandError, OSError, ValueError) as error:
+    except (_CommandError, ImportError, OSError, ValueError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"mnistkit {args.command}: error: {message}", file=sys.stderr)
         return 2
@@ -78,29 +78,32 @@ def _benchmark(args):
 
 
 def _train(args):
-    from ._files import write_model_file
     from .benchmark import make_benchmark_models, set_random_states
     from .datasets import load_train_test
+    from .persistence import save_model
 
     data = load_train_test(args.dataset, n_train=args.n_train, random_state=args.seed)
     (model,) = make_benchmark_models([args.model], data, epochs=args.epochs).values()
     set_random_states(model, args.seed)
     _print(f"Training {args.model} on {data.description}")
     model.fit(data.X_train, data.y_train)
-    path = write_model_file(args.output, model, dataset=data.name, kind=args.model)
+    path = Path(args.output)
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        _save_pickle(model, path)
+    else:
+        save_model(model, path, metadata={"dataset": data.name, "model": args.model})
     _print(f"Saved to {path}")
     return 0
 
 
 def _evaluate(args):
-    from ._files import read_model_file
     from .datasets import load_train_test
     from .report import evaluation_figures, save_figures
 
     _use_agg_backend()
-    payload = read_model_file(args.model_path)
-    data = load_train_test(args.dataset or payload["dataset"])
-    figures, accuracy = evaluation_figures(payload["model"], data.X_test, data.y_test)
+    model, metadata = _load_model(args, needs_proba=True)
+    data = load_train_test(args.dataset or metadata.get("dataset") or "auto")
+    figures, accuracy = evaluation_figures(model, data.X_test, data.y_test)
     _print(f"Test accuracy on {data.name}: {accuracy:.4f} ({len(data.y_test)} images)")
     Path(args.output).mkdir(parents=True, exist_ok=True)
     save_figures(args.output, figures)
@@ -109,12 +112,11 @@ def _evaluate(args):
 
 
 def _predict(args):
-    from ._files import read_model_file
     from .benchmark import final_estimator
     from .datasets import load_images, load_kaggle_digits, write_kaggle_submission
     from .preprocessing import resolve_image_shape
 
-    model = read_model_file(args.model_path)["model"]
+    model, _ = _load_model(args)
     inputs = [Path(name) for name in args.inputs]
     for path in inputs:
         if not path.is_file():
@@ -142,7 +144,52 @@ def _predict(args):
     return 0
 
 
+def _export(args):
+    from .export import export_onnx
+
+    if Path(args.output).suffix.lower() != ".onnx":
+        raise _CommandError(f"OUTPUT must be an .onnx file, got {args.output}")
+    model, _ = _load_model(args)
+    _print(f"Exported to {export_onnx(model, args.output)}")
+    return 0
+
+
 # -- Helpers -------------------------------------------------------------------------
+
+# Suffixes of the files that `train` writes with joblib (pickle) instead.
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+
+
+def _load_model(args, needs_proba=False):
+    """The fitted model in ``args.model_path``, and the metadata saved with it."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    from .persistence import _is_pickle, load_model, read_model_info
+
+    path = Path(args.model_path)
+    model = load_model(path, allow_pickle=args.allow_pickle)
+    metadata = {} if _is_pickle(path) else read_model_info(path).metadata
+    if isinstance(model, dict) and "model" in model:  # earlier mnistkit train files
+        model, metadata = model["model"], {"dataset": model.get("dataset")}
+    hint = "train one with: mnistkit train --model cnn --output cnn.mnistkit"
+    needed = ("predict", "predict_proba") if needs_proba else ("predict",)
+    if not all(hasattr(model, name) for name in needed):
+        raise _CommandError(f"{path} holds no classifier with {' and '.join(needed)}")
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        raise _CommandError(f"{path} holds an unfitted model; {hint}") from None
+    return model, metadata
+
+
+def _save_pickle(model, path):
+    import joblib
+
+    from ._files import atomic_file
+
+    with atomic_file(path) as temporary:
+        joblib.dump(model, temporary)
 
 
 def _print(*lines):
@@ -191,7 +238,7 @@ def _parser():
         description="Keras image classifiers as scikit-learn estimators.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_benchmark, _add_train, _add_evaluate, _add_predict):
+    for add in (_add_benchmark, _add_train, _add_evaluate, _add_predict, _add_export):
         add(commands)
     return parser
 
@@ -242,7 +289,9 @@ def _add_train(commands):
         "train",
         help="fit one model on a training set and save it",
         description="Fit a model, configured as in the benchmark, on the "
-        "training set and save it with joblib.",
+        "training set and save it in mnistkit's model format, which loads "
+        "without running code from the file (mnistkit.load_model). A .joblib, "
+        ".pkl or .pickle PATH is written with joblib (pickle) instead.",
     )
     train.add_argument("--model", choices=BENCHMARK_MODELS, required=True)
     _add_training_data_arguments(train)
@@ -252,7 +301,7 @@ def _add_train(commands):
         "--output",
         required=True,
         metavar="PATH",
-        help="file to save the model to, e.g. cnn.joblib",
+        help="file to save the model to, e.g. cnn.mnistkit",
     )
     train.set_defaults(run=_train)
 
@@ -265,7 +314,7 @@ def _add_evaluate(commands):
         "its data set and write predictions, mistakes, confusion matrix and "
         "training curves as PNG.",
     )
-    evaluate.add_argument("model_path", metavar="PATH")
+    _add_model_argument(evaluate)
     evaluate.add_argument(
         "--dataset",
         choices=DATASETS,
@@ -289,7 +338,7 @@ def _add_predict(commands):
         "grayscale, resized to the model's image size and inverted if the "
         "background is light.",
     )
-    predict.add_argument("model_path", metavar="PATH")
+    _add_model_argument(predict)
     predict.add_argument("inputs", nargs="+", metavar="INPUT")
     predict.add_argument(
         "--output",
@@ -297,6 +346,29 @@ def _add_predict(commands):
         help="for a CSV input, write a Kaggle submission here",
     )
     predict.set_defaults(run=_predict)
+
+
+def _add_export(commands):
+    export = commands.add_parser(
+        "export",
+        help="write a saved model as an ONNX graph, for serving outside Python",
+        description="Write a model saved by 'mnistkit train' as an ONNX graph: "
+        "input 'pixels' (float32 rows of raw pixels), output 'probabilities'. "
+        "Needs the onnx extra: pip install 'mnistkit[onnx]'.",
+    )
+    _add_model_argument(export)
+    export.add_argument("output", metavar="OUTPUT", help="the .onnx file to write")
+    export.set_defaults(run=_export)
+
+
+def _add_model_argument(parser):
+    parser.add_argument("model_path", metavar="MODEL", help="a saved model file")
+    parser.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="also load pickle and joblib files; they can run any code when "
+        "loaded, so only for files from a source you trust",
+    )
 
 
 def _add_training_data_arguments(parser):

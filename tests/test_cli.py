@@ -104,7 +104,7 @@ def test_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, capsys)
 
 @pytest.mark.slow
 def test_train_evaluate_predict(tmp_path, capsys):
-    model = tmp_path / "models" / "mlp.joblib"
+    model = tmp_path / "models" / "mlp.mnistkit"
     assert (
         main(
             [
@@ -171,8 +171,9 @@ def test_train_evaluate_predict(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["evaluate", "missing.joblib"], "no such model file: missing.joblib"),
-        (["predict", "missing.joblib", "x.png"], "no such model file"),
+        (["evaluate", "missing.mnistkit"], "no such model file: missing.mnistkit"),
+        (["predict", "missing.mnistkit", "x.png"], "no such model file"),
+        (["export", "missing.mnistkit", "x.onnx"], "no such model file"),
         (
             ["train", "--model", "mlp", "--dataset", "mnist", "--output", "m.joblib"],
             "The mnist files are not on this machine|Could not download",
@@ -188,28 +189,45 @@ def test_errors_are_one_line_and_exit_2(argv, message, capsys, tmp_path, monkeyp
     assert pytest.importorskip("re").search(message, err)
 
 
+class _RunsCode:
+    """Unpickling it creates a marker file: what a crafted model file can do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "export"])
+def test_pickles_are_refused_unless_allowed(command, tmp_path, capsys):
+    marker = tmp_path / "marker"
+    path = tmp_path / "crafted.joblib"
+    import joblib
+
+    joblib.dump({"model": _RunsCode(marker)}, path)
+    extra = {"evaluate": [], "predict": ["input.csv"], "export": ["out.onnx"]}
+    assert main([command, str(path), *extra[command]]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(f"mnistkit {command}: error: {path} is a pickle file")
+    assert "runs any code" in err and "--allow-pickle" in err
+    assert not marker.exists()
+
+
 @pytest.mark.parametrize(
     "payload, message",
     [
-        ({"not": "a model"}, "is not a model saved by mnistkit train"),
-        ([1, 2, 3], "is not a model saved by mnistkit train"),
-        (
-            {"model": "text", "dataset": "digits", "kind": "cnn"},
-            "holds no classifier with predict_proba",
-        ),
-        (
-            {"model": None, "dataset": "digits", "kind": "cnn"},
-            "holds no classifier with predict_proba",
-        ),
-        (
-            {"model": LOGREG, "dataset": "digits", "kind": "logreg"},
-            "holds an unfitted model",
-        ),
+        ({"not": "a model"}, "holds no classifier with predict"),
+        ([1, 2, 3], "holds no classifier with predict"),
+        ({"model": "text", "dataset": "digits"}, "holds no classifier with predict"),
+        ({"model": None, "dataset": "digits"}, "holds no classifier with predict"),
+        ({"model": LOGREG, "dataset": "digits"}, "holds an unfitted model"),
     ],
     ids=["dict", "list", "text", "none", "unfitted"],
 )
 @pytest.mark.parametrize("command", ["evaluate", "predict"])
-def test_joblib_files_that_hold_no_mnistkit_model(
+def test_allowed_pickles_that_hold_no_fitted_model(
     payload, message, command, tmp_path, capsys
 ):
     import joblib
@@ -218,7 +236,8 @@ def test_joblib_files_that_hold_no_mnistkit_model(
     joblib.dump(payload, path)
     csv = tmp_path / "input.csv"
     csv.write_text("pixel0,pixel1\n0,255\n")
-    argv = [command, str(path)] + ([str(csv)] if command == "predict" else [])
+    argv = [command, str(path), "--allow-pickle"]
+    argv += [str(csv)] if command == "predict" else []
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
@@ -226,25 +245,24 @@ def test_joblib_files_that_hold_no_mnistkit_model(
     assert message in err
 
 
-def test_model_file_without_its_data_set(tmp_path, capsys):
+def test_allowed_pickle_of_a_fitted_pipeline(tmp_path, capsys):
     import joblib
 
     digits = load_digits_images("train")
     model = make_logistic_baseline().fit(digits.data, digits.target)
-    path = tmp_path / "no-dataset.joblib"
-    joblib.dump({"model": model, "kind": "logreg"}, path)
-    assert main(["evaluate", str(path)]) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1
-    assert "is not a model saved by mnistkit train" in err
+    path = tmp_path / "mine.pkl"
+    joblib.dump(model, path)
+    argv = ["evaluate", str(path), "--allow-pickle", "--dataset", "digits"]
+    assert main([*argv, "--output", str(tmp_path / "eval")]) == 0
+    assert "Test accuracy on digits: 0.9" in capsys.readouterr().out
 
 
 def test_bad_model_and_input_files(tmp_path, capsys):
-    garbage = tmp_path / "garbage.joblib"
+    garbage = tmp_path / "garbage.mnistkit"
     garbage.write_bytes(b"not a model")
     assert main(["evaluate", str(garbage)]) == 2
-    assert "is not a model saved by mnistkit train" in capsys.readouterr().err
-    model = tmp_path / "m.joblib"
+    assert "garbage.mnistkit is not a mnistkit model file" in capsys.readouterr().err
+    model = tmp_path / "m.mnistkit"
     main(["train", "--model", "logreg", "--dataset", "digits", "--output", str(model)])
     (tmp_path / "notes.txt").write_text("hello")
     assert main(["predict", str(model), str(tmp_path / "notes.txt")]) == 2
@@ -278,7 +296,9 @@ def test_bad_arguments_exit_2(argv, capsys):
     assert "usage: mnistkit" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["benchmark", "train", "evaluate", "predict"])
+@pytest.mark.parametrize(
+    "command", ["benchmark", "train", "evaluate", "predict", "export"]
+)
 def test_help_of_every_subcommand(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
