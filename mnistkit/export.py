@@ -111,7 +111,8 @@ def _inference_network(model):
             f"{_describe(steps)}"
         )
     check_is_fitted(model)
-    n_features = (transformers or [classifier])[0].n_features_in_
+    # Scaling and reshaping keep the pixel count: the classifier's is the input's.
+    n_features = classifier.n_features_in_
     pixels = keras.Input((n_features,), dtype="float32", name=INPUT_NAME)
     x = pixels
     for step in transformers:

@@ -307,8 +307,6 @@ def _with_networks_saved(obj, folder, networks):
     steps, a search's best estimator, an ensemble's estimators), copying
     only what holds a classifier; the model given is never changed.
     """
-    from ._keras_base import BaseKerasClassifier  # noqa: F401, loads TensorFlow
-
     if _is_mnistkit_classifier(obj):
         return _saved_classifier(obj, folder, networks)
     if isinstance(obj, (list, tuple)):

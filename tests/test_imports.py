@@ -31,6 +31,13 @@ def _loads_tensorflow(statement):
         "from mnistkit import make_logistic_baseline, make_svm_baseline",
         "import mnistkit.benchmark, mnistkit.report, mnistkit.plotting",
         "import mnistkit.presets",
+        "from mnistkit import save_model, load_model, export_onnx",
+        # Saving and loading a baseline: scikit-learn and skops only.
+        "import tempfile; from sklearn.datasets import load_digits; "
+        "from mnistkit import load_model, make_logistic_baseline, save_model; "
+        "X, y = load_digits(return_X_y=True); path = tempfile.mktemp(); "
+        "save_model(make_logistic_baseline().fit(X, y), path); "
+        "load_model(path).predict(X)",
     ],
 )
 def test_no_tensorflow_without_a_network(statement):
