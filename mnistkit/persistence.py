@@ -151,8 +151,8 @@ def save_model(model, path, *, metadata=None):
     }
     path = Path(path)
     with tempfile.TemporaryDirectory() as folder:
-        networks = []  # (member name, file) of each network saved
-        stand_in = _with_networks_saved(model, Path(folder), networks)
+        saving = _Saving(Path(folder))
+        stand_in = saving.replace(model)
         try:
             estimator = skops.io.dumps(stand_in)
         except (TypeError, ValueError, RecursionError) as error:
@@ -160,12 +160,12 @@ def save_model(model, path, *, metadata=None):
                 f"save_model cannot store this model without pickle ({error}); "
                 "save it with pickle or joblib instead"
             ) from None
-        manifest["networks"] = [name for name, _ in networks]
+        manifest["networks"] = [name for name, _ in saving.networks]
         with atomic_file(path) as temporary:
             with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
                 archive.writestr(ESTIMATOR, estimator)
-                for name, file in networks:
+                for name, file in saving.networks:
                     archive.write(file, name)
     return path
 
@@ -246,7 +246,7 @@ def load_model(path, *, allow_pickle=False):
         except Exception as error:
             raise ValueError(f"{path} is damaged: {error}") from None
         with tempfile.TemporaryDirectory() as folder:
-            return _with_networks_loaded(stand_in, archive, Path(folder), path)
+            return _Loading(archive, Path(folder), path).restore(stand_in)
 
 
 def read_model_info(path):
@@ -300,34 +300,49 @@ class _SavedClassifier:
     """
 
 
-def _with_networks_saved(obj, folder, networks):
-    """`obj`, each mnistkit classifier in it replaced by a `_SavedClassifier`.
+class _Saving:
+    """One save: replaces each mnistkit classifier in a model by a stand-in.
 
-    Walks estimators' attributes and lists, tuples and dicts (a Pipeline's
-    steps, a search's best estimator, an ensemble's estimators), copying
-    only what holds a classifier; the model given is never changed.
+    `replace` walks estimators' attributes and lists, tuples and dicts (a
+    Pipeline's steps, an ensemble's estimators), copying only what holds a
+    classifier: the model given is never changed. An object met twice (a
+    VotingClassifier's ``estimators_`` and ``named_estimators_``) is replaced
+    by the same copy, so its network is saved once.
     """
-    if _is_mnistkit_classifier(obj):
-        return _saved_classifier(obj, folder, networks)
-    if isinstance(obj, (list, tuple)):
-        items = [_with_networks_saved(item, folder, networks) for item in obj]
-        changed = any(new is not old for new, old in zip(items, obj, strict=True))
-        return type(obj)(items) if changed else obj
-    if isinstance(obj, dict):
-        items = {k: _with_networks_saved(v, folder, networks) for k, v in obj.items()}
-        changed = any(items[key] is not obj[key] for key in obj)
-        return items if changed else obj
-    if isinstance(obj, BaseEstimator):
-        state = {
-            key: _with_networks_saved(value, folder, networks)
-            for key, value in vars(obj).items()
-        }
-        if all(state[key] is value for key, value in vars(obj).items()):
-            return obj
-        copy = object.__new__(type(obj))
-        vars(copy).update(state)
-        return copy
-    return obj
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.networks = []  # (member name, file) of each network saved
+        self._replaced = {}  # id -> (original, replacement); originals kept alive
+
+    def replace(self, obj):
+        if id(obj) not in self._replaced:
+            self._replaced[id(obj)] = (obj, self._replacement(obj))
+        return self._replaced[id(obj)][1]
+
+    def _replacement(self, obj):
+        if _is_mnistkit_classifier(obj):
+            return _saved_classifier(obj, self.folder, self.networks)
+        if isinstance(obj, (list, tuple)):
+            items = [self.replace(item) for item in obj]
+            if all(new is old for new, old in zip(items, obj, strict=True)):
+                return obj
+            return type(obj)(items)
+        if isinstance(obj, dict):
+            items = {key: self.replace(value) for key, value in obj.items()}
+            if all(items[key] is value for key, value in obj.items()):
+                return obj
+            copy = obj.copy()  # keeps the type: a Bunch stays a Bunch
+            copy.update(items)
+            return copy
+        if isinstance(obj, BaseEstimator):
+            state = {key: self.replace(value) for key, value in vars(obj).items()}
+            if all(state[key] is value for key, value in vars(obj).items()):
+                return obj
+            copy = object.__new__(type(obj))
+            vars(copy).update(state)
+            return copy
+        return obj
 
 
 def _is_mnistkit_classifier(obj):
@@ -378,21 +393,33 @@ def _saved_classifier(clf, folder, networks):
     return saved
 
 
-def _with_networks_loaded(obj, archive, folder, path):
-    """The inverse of `_with_networks_saved`, in place on the loaded copy."""
-    if isinstance(obj, _SavedClassifier):
-        return _loaded_classifier(obj, archive, folder, path)
-    if isinstance(obj, list):
-        obj[:] = [_with_networks_loaded(item, archive, folder, path) for item in obj]
-    elif isinstance(obj, tuple):
-        obj = tuple(_with_networks_loaded(item, archive, folder, path) for item in obj)
-    elif isinstance(obj, dict):
-        for key, value in obj.items():
-            obj[key] = _with_networks_loaded(value, archive, folder, path)
-    elif isinstance(obj, BaseEstimator):
-        for key, value in vars(obj).items():
-            setattr(obj, key, _with_networks_loaded(value, archive, folder, path))
-    return obj
+class _Loading:
+    """One load: puts each stand-in's classifier back, in the loaded copy."""
+
+    def __init__(self, archive, folder, path):
+        self.archive, self.folder, self.path = archive, folder, path
+        self._restored = {}  # id -> (stand-in, classifier): each rebuilt once
+
+    def restore(self, obj):
+        if isinstance(obj, _SavedClassifier):
+            if id(obj) not in self._restored:
+                clf = _loaded_classifier(obj, self.archive, self.folder, self.path)
+                self._restored[id(obj)] = (obj, clf)
+            return self._restored[id(obj)][1]
+        if id(obj) in self._restored:  # a container already walked
+            return obj
+        self._restored[id(obj)] = (obj, obj)
+        if isinstance(obj, list):
+            obj[:] = [self.restore(item) for item in obj]
+        elif isinstance(obj, tuple):
+            obj = type(obj)(self.restore(item) for item in obj)
+        elif isinstance(obj, dict):
+            for key, value in obj.items():
+                obj[key] = self.restore(value)
+        elif isinstance(obj, BaseEstimator):
+            for key, value in vars(obj).items():
+                setattr(obj, key, self.restore(value))
+        return obj
 
 
 def _loaded_classifier(saved, archive, folder, path):

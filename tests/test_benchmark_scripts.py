@@ -100,3 +100,29 @@ def test_cpu_benchmark_examples():
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     failures, tests = doctest.testmod(module, optionflags=flags)
     assert tests >= 4 and failures == 0
+
+
+def test_predict_latency_on_an_mnist_slice(shared_data, monkeypatch, capsys):
+    monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # it imports a sibling
+    argv = ["--n-train", "600", "--calls", "200", "--repeats", "3"]
+    lines = benchmark_script("predict_latency").main([*argv, "--repeats-large", "1"])
+    assert lines[0].startswith("CPU: ") and lines[2].startswith("| system | 1 image")
+    systems = [line.split(" | ")[0].removeprefix("| ") for line in lines[4:14]]
+    assert systems == [
+        "CNNClassifier().predict",
+        "CNNClassifier(), before",
+        "CNNClassifier()'s Keras model called",
+        "CNNClassifier() in ONNX Runtime",
+        "MLPClassifier().predict",
+        "MLPClassifier(), before",
+        "MLPClassifier()'s Keras model called",
+        "MLPClassifier() in ONNX Runtime",
+        "sklearn MLPClassifier.predict",
+        "LogisticRegression baseline.predict",
+    ]
+    onnx = [line for line in lines if "ONNX against predict_proba" in line]
+    assert len(onnx) == 2 and all(line.endswith(": met)") for line in onnx)
+    traces = [line for line in lines if "single-image predictions" in line]
+    assert len(traces) == 2 and all("traced 1 time(s)" in line for line in traces)
+    assert "\n".join(lines) in capsys.readouterr().out

@@ -75,3 +75,17 @@ def test_warm_start_keeps_training_after_the_clean_up(digits01):
     model = fast_mlp(epochs=2, warm_start=True, learning_rate_schedule="constant")
     first = model.fit(X, y).history_["loss"][-1]
     assert model.fit(X, y).history_["loss"][-1] < first
+
+
+def test_a_discarded_classifier_frees_its_forward_pass(digits01):
+    import weakref
+
+    X, y = digits01
+    clf = fast_cnn(epochs=1).fit(X, y)
+    clf.predict(X[:5])
+    model, forward = clf._forward
+    traced = forward.get_concrete_function()
+    refs = [weakref.ref(obj) for obj in (model, forward, traced, traced.graph)]
+    del clf, model, forward, traced
+    gc.collect()
+    assert [ref() for ref in refs] == [None] * 4

@@ -134,6 +134,24 @@ def test_baselines_round_trip_without_tensorflow_types(digits, tmp_path):
             assert not [name for name in archive.namelist() if "network" in name]
 
 
+def test_estimators_that_hold_classifiers(digits01, tmp_path):
+    from conftest import fast_cnn, fast_mlp
+    from sklearn.ensemble import VotingClassifier
+
+    X, y = digits01
+    vote = VotingClassifier(
+        [("mlp", fast_mlp(epochs=2)), ("cnn", fast_cnn(epochs=2))], voting="soft"
+    ).fit(X, y)
+    loaded = load_model(save_model(vote, tmp_path / "vote.mnistkit"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), vote.predict_proba(X))
+    with zipfile.ZipFile(tmp_path / "vote.mnistkit") as archive:
+        networks = [name for name in archive.namelist() if name.endswith(".keras")]
+    assert networks == ["network-0.keras", "network-1.keras"]  # each once
+    assert loaded.named_estimators_["cnn"] is loaded.estimators_[1]
+    # The model given is left as it was: its classifiers still hold networks.
+    assert all(hasattr(clf, "model_") for clf in vote.estimators_)
+
+
 def test_frames_string_labels_and_unfitted_models(digits01, tmp_path):
     X, y = digits01
     frame = pd.DataFrame(X[:300], columns=[f"pixel{i}" for i in range(64)])

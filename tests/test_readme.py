@@ -23,11 +23,21 @@ def test_ci_runs_the_readme_test_command():
     assert 'eval "$test_command"' in ci
 
 
-def test_readme_quick_start_runs_as_written(capsys):
+def test_readme_quick_start_runs_as_written(capsys, tmp_path, monkeypatch):
     readme = (ROOT / "README.md").read_text()
-    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(code, "README.md", "exec"), {})
+    quick_start, save_and_load = [
+        block.split("```", 1)[0] for block in readme.split("```python\n")[1:3]
+    ]
+    namespace = {}
+    exec(compile(quick_start, "README.md", "exec"), namespace)
     assert float(capsys.readouterr().out) > 0.85
+    # Then the block that saves, loads, predicts and exports that model.
+    monkeypatch.chdir(tmp_path)
+    exec(compile(save_and_load, "README.md", "exec"), namespace)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "digits.mnistkit",
+        "digits.onnx",
+    ]
 
 
 def test_docs_front_page_shows_the_readme_quick_start():
