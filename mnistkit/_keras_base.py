@@ -19,9 +19,9 @@ that in one place:
 - early stopping on a stratified, seeded validation split, as scikit-learn's
   ``MLPClassifier`` does, and a learning-rate schedule that spans the rows
   Keras really trains on.
-- prediction: ``keras.Model.predict`` builds a data pipeline on every call,
-  some 80 ms before the first image; we call one traced forward pass instead,
-  so one image takes about a millisecond.
+- prediction: ``keras.Model.predict`` builds a data pipeline on every call;
+  we call one traced forward pass instead, so that predicting one image costs
+  little more than the network's own arithmetic.
 
 TensorFlow's process settings are in `mnistkit._runtime`, the training policy
 (optimizer, schedule, held-out data) in `mnistkit._training`.
