@@ -344,17 +344,9 @@ class BaseKerasClassifier(KerasClassifier):
 
     # -- Saving without pickle (see mnistkit.persistence) ---------------------------
 
-    # Fitted attributes rebuilt on loading rather than stored.
-    _rebuilt_attributes = frozenset(
-        {
-            "model_",
-            "target_encoder_",
-            "feature_encoder_",
-            "_fit_callbacks",
-            "_predict_callbacks",
-            "_forward",
-        }
-    )
+    # Fitted attributes rebuilt on loading rather than stored (private ones,
+    # the callbacks and the forward pass, are never stored).
+    _rebuilt_attributes = frozenset({"model_", "target_encoder_", "feature_encoder_"})
 
     def _saved_state(self):
         """This classifier's parameters, and its fitted attributes but the network.
