@@ -10,9 +10,8 @@ so the floors that pyproject.toml declares are floors that the tests pass on.
 
 import re
 import sys
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 project = tomllib.loads(
     Path(__file__).parents[1].joinpath("pyproject.toml").read_text()

@@ -133,6 +133,7 @@ def save_model(model, path, *, metadata=None):
     >>> import tempfile
     >>> from mnistkit import load_digits_images, load_model, make_logistic_baseline
     >>> X, y = load_digits_images(return_X_y=True)
+    >>> X, y = X[:500], y[:500]
     >>> model = make_logistic_baseline(max_value=16, max_iter=1000).fit(X, y)
     >>> folder = tempfile.mkdtemp()
     >>> path = save_model(model, f"{folder}/logreg.mnistkit")

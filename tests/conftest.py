@@ -25,6 +25,13 @@ def pytest_configure(config):
     from mnistkit._runtime import tf
 
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # pytest-xdist starts a worker per core: one TensorFlow thread each,
+        # not a thread per core in every worker, which made the tier slower
+        # by a tenth. (tests/test_reproducibility.py runs its threads test once
+        # more with TensorFlow's defaults.)
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
 # Small networks and few epochs: enough to learn the digits well above chance
@@ -35,17 +42,17 @@ FAST_CNN = dict(
     filters=(16,),
     dense_units=32,
     dropout=0.0,
-    epochs=10,
+    epochs=5,
     batch_size=32,
-    learning_rate=0.01,
+    learning_rate=0.02,
     steps_per_execution=1,
 )
 FAST_MLP = dict(
     hidden_layer_sizes=(32,),
     dropout=0.0,
-    epochs=10,
+    epochs=5,
     batch_size=32,
-    learning_rate=0.01,
+    learning_rate=0.02,
     steps_per_execution=1,
 )
 

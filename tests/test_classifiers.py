@@ -1,9 +1,13 @@
-"""The classifiers in scikit-learn workflows, as LogisticRegression would be."""
+"""The classifiers in scikit-learn workflows, as LogisticRegression would be.
+
+What the two classifiers share (labels, sample weights, history, cloning: the
+estimator base) is tested on the MLP, the quicker to fit; scikit-learn's
+common checks run on both.
+"""
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fast_cnn, fast_mlp
 from sklearn.base import clone, is_classifier
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import VotingClassifier
@@ -16,6 +20,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 
+from conftest import fast_cnn, fast_mlp
 from mnistkit import CNNClassifier, MLPClassifier, PixelNormalizer
 
 
@@ -85,20 +90,20 @@ def test_calibrated_classifier(digits01):
     assert calibrated.score(X[500:], y[500:]) > 0.7
 
 
-def test_clone_gives_unfitted_equal_parameters(make_classifier, digits01):
+def test_clone_gives_unfitted_equal_parameters(digits01):
     X, y = digits01
-    fitted = make_classifier(optimizer__beta_1=0.8).fit(X, y)
+    fitted = fast_mlp(optimizer__beta_1=0.8).fit(X, y)
     copy = clone(fitted)
     assert copy.get_params() == fitted.get_params()
     assert not hasattr(copy, "model_")
 
 
-def test_sample_weight_changes_the_fit_and_is_not_modified(make_classifier, digits01):
+def test_sample_weight_changes_the_fit_and_is_not_modified(digits01):
     X, y = digits01
     weight = np.where(y == 3, 10.0, 1.0)
     before = weight.copy()
-    plain = make_classifier().fit(X, y).predict_proba(X)
-    weighted = make_classifier(class_weight={3: 2.0}).fit(X, y, sample_weight=weight)
+    plain = fast_mlp().fit(X, y).predict_proba(X)
+    weighted = fast_mlp(class_weight={3: 2.0}).fit(X, y, sample_weight=weight)
     np.testing.assert_array_equal(weight, before)
     # Class 3 gets 20x the weight, so the model leans towards it.
     assert weighted.predict_proba(X)[:, 3].mean() > plain[:, 3].mean()
@@ -113,20 +118,20 @@ def test_class_weight_balanced_helps_rare_class(digits01):
     assert balanced.predict_proba(X)[:, 1].mean() > plain.mean()
 
 
-def test_string_labels(make_classifier, digits01):
+def test_string_labels(digits01):
     X, y = digits01
     names = np.array(
         ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     )
-    clf = make_classifier().fit(X, names[y])
+    clf = fast_mlp().fit(X, names[y])
     assert list(clf.classes_) == sorted(names)
     assert set(clf.predict(X)) <= set(names)
     assert clf.score(X, names[y]) > 0.8
 
 
-def test_binary_labels(make_classifier, digits01):
+def test_binary_labels(digits01):
     X, y = digits01
-    clf = make_classifier().fit(X, y > 4)
+    clf = fast_mlp().fit(X, y > 4)
     assert clf.predict_proba(X).shape == (len(X), 2)
     assert clf.score(X, y > 4) > 0.8
 
@@ -165,9 +170,9 @@ def test_mlp_takes_images(digits01):
     np.testing.assert_array_equal(clf.predict(X.reshape(-1, 8, 8)), clf.predict(X))
 
 
-def test_history_without_validation(make_classifier, digits01):
+def test_history_without_validation(digits01):
     X, y = digits01
-    clf = make_classifier(epochs=3).fit(X, y)
+    clf = fast_mlp(epochs=3).fit(X, y)
     assert set(clf.history_) == {"loss", "accuracy"}
     assert len(clf.history_["loss"]) == clf.n_iter_ == 3
 

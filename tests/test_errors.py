@@ -8,6 +8,15 @@ from sklearn.exceptions import NotFittedError
 from mnistkit import CNNClassifier
 
 
+@pytest.fixture(scope="module", params=["cnn", "mlp"])
+def fitted(request, digits01):
+    """A classifier fitted once for the module's checks of predict's input."""
+    from conftest import fast_cnn, fast_mlp
+
+    make_classifier = {"cnn": fast_cnn, "mlp": fast_mlp}[request.param]
+    return make_classifier(epochs=1).fit(*digits01)
+
+
 def test_nan_and_inf(make_classifier, digits01):
     X, y = digits01
     for bad in (np.nan, np.inf):
@@ -15,14 +24,16 @@ def test_nan_and_inf(make_classifier, digits01):
         X_bad[3, 5] = bad
         with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
             make_classifier().fit(X_bad, y)
-    fitted = make_classifier(epochs=1).fit(X, y)
+
+
+def test_nan_at_predict(fitted, digits01):
+    X, _ = digits01
     with pytest.raises(ValueError, match="Input X contains NaN"):
         fitted.predict(np.full_like(X[:2], np.nan))
 
 
-def test_wrong_number_of_features_at_predict(make_classifier, digits01):
-    X, y = digits01
-    fitted = make_classifier(epochs=1).fit(X, y)
+def test_wrong_number_of_features_at_predict(fitted, digits01):
+    X, _ = digits01
     with pytest.raises(ValueError, match="X has 63 features, but \\w+ is expecting 64"):
         fitted.predict(X[:, :63])
 

@@ -63,7 +63,6 @@ def test_without_the_extra(monkeypatch, tmp_path):
 
 def test_export_command(digits01, tmp_path, capsys):
     from conftest import fast_cnn
-
     from mnistkit import save_model
 
     X, y = digits01

@@ -135,8 +135,9 @@ def test_baselines_round_trip_without_tensorflow_types(digits, tmp_path):
 
 
 def test_estimators_that_hold_classifiers(digits01, tmp_path):
-    from conftest import fast_cnn, fast_mlp
     from sklearn.ensemble import VotingClassifier
+
+    from conftest import fast_cnn, fast_mlp
 
     X, y = digits01
     vote = VotingClassifier(
@@ -224,7 +225,8 @@ def test_a_model_file_cannot_name_code_to_run(tmp_path):
 
 def test_damaged_foreign_and_newer_files(digits01, tmp_path):
     X, y = digits01
-    path = save_model(MLPClassifier(epochs=1).fit(X, y), tmp_path / "m.mnistkit")
+    fitted = MLPClassifier(epochs=1).fit(X, y)
+    path = save_model(fitted, tmp_path / "m.mnistkit")
     data = path.read_bytes()
 
     truncated = tmp_path / "truncated.mnistkit"
@@ -239,7 +241,7 @@ def test_damaged_foreign_and_newer_files(digits01, tmp_path):
         load_model(corrupt)
 
     foreign = tmp_path / "model.keras"
-    MLPClassifier(epochs=1).fit(X, y).model_.save(foreign)
+    fitted.model_.save(foreign)
     with pytest.raises(
         ValueError, match="model.keras is a zip file but not a mnistkit"
     ):

@@ -20,6 +20,15 @@ IMAGES = np.random.RandomState(0).randint(0, 256, size=(30, 784))
 Y_TRUE = np.arange(30) % 10
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close each test's figures: pyplot keeps them, and warns past 20."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def _saved_png(figure, tmp_path):
     path = tmp_path / "figure.png"
     figure.savefig(path)
