@@ -10,15 +10,18 @@ that in one place:
   stratifying. We declare the classifier tags ourselves.
 - input checks: scikit-learn's ``validate_data`` (sparse, NaN, empty input,
   feature counts and names), image arrays flattened to rows.
-- seeding: scikeras leaves TensorFlow's op determinism switched on, so a later
-  unseeded fit crashes. We seed each fit and restore the caller's random state.
+- seeding: scikeras seeds through TensorFlow's process-wide state, and leaves
+  its op determinism switched on, so a later unseeded fit crashes. Every
+  random draw of our fits comes from the fit's own seed, the batches' order
+  included: fits in threads of one process are reproducible, and the
+  caller's random state is never read or changed.
 - parameters: checked at fit, naming the bad value; routed ``prefix__name``
   parameters work in ``set_params`` as in the constructor.
 - pickling: scikeras replaces Keras's pickling hooks at import time; we put
   Keras's own back, which pickle models natively since Keras 3.
 - early stopping on a stratified, seeded validation split, as scikit-learn's
   ``MLPClassifier`` does, and a learning-rate schedule that spans the rows
-  Keras really trains on.
+  really trained on.
 - prediction: ``keras.Model.predict`` builds a data pipeline on every call;
   we call one traced forward pass instead, so that predicting one image costs
   little more than the network's own arithmetic.
@@ -40,13 +43,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._runtime import custom_gradients_released, keras, quiet, seeded_globals, tf
+from ._runtime import custom_gradients_released, keras, quiet, tf
 from ._training import (
     fit_seed,
     hold_out,
     make_optimizer,
     one_cycle_schedule,
-    rows_keras_trains_on,
+    seeded_batches,
+    split_off_last,
 )
 
 # scikeras assigns these at import; Keras 3 already pickles models itself.
@@ -58,6 +62,8 @@ _KERAS_HOOKS = [
     (keras.optimizers.Optimizer, "__reduce__"),
 ]
 _keras_own_hooks = [(cls, name, vars(cls).get(name)) for cls, name in _KERAS_HOOKS]
+from scikeras._utils import route_params  # noqa: E402
+from scikeras.utils import metric_name  # noqa: E402
 from scikeras.utils.transformers import ClassifierLabelEncoder  # noqa: E402
 from scikeras.wrappers import KerasClassifier  # noqa: E402
 
@@ -312,17 +318,75 @@ class BaseKerasClassifier(KerasClassifier):
             )
             self._fit_callbacks = [*self._fit_callbacks, stopper]
 
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, **kwargs):
+    def _fit_keras_model(
+        self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+    ):
+        # scikeras's own version passes the arrays to keras.Model.fit, which
+        # shuffles them with TensorFlow's process-wide seed; here the batches
+        # come from the fit's own seed (see mnistkit._training.seeded_batches).
+        fit_args = self._keras_fit_arguments(kwargs)
+        batch_size = fit_args.pop("batch_size", None) or self.batch_size
+        if batch_size == -1:  # scikeras's "all rows at once"
+            batch_size = len(X)
+        shuffle = fit_args.pop("shuffle", True)
+        split = fit_args.pop("validation_split", 0.0)
+        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
         fraction = self._validation_fraction()
         if fraction:
-            X, y, sample_weight, kwargs["validation_data"] = hold_out(
-                X, y, sample_weight, fraction, self._seed_of_this_fit
+            arrays, fit_args["validation_data"] = hold_out(
+                arrays, fraction, self._seed_of_this_fit
             )
+        elif split and fit_args.get("validation_data") is None:
+            arrays, fit_args["validation_data"] = split_off_last(arrays, split)
+        fit_args.setdefault("validation_batch_size", batch_size)
         if self.__dict__.pop("_new_network", False):
-            self._start_learning_rate_schedule(len(X), kwargs)
-        super()._fit_keras_model(X, y, sample_weight, warm_start, epochs, **kwargs)
-        self.history_ = dict(self.history_)
-        self.n_iter_ = len(self.history_["loss"])
+            self._start_learning_rate_schedule(len(arrays[0]), batch_size)
+        batches, epoch_counter = seeded_batches(
+            arrays, batch_size, self._seed_of_this_fit, shuffle=bool(shuffle)
+        )
+        history = self.model_.fit(
+            batches,
+            epochs=initial_epoch + epochs,
+            initial_epoch=initial_epoch,
+            shuffle=False,  # the batches come shuffled
+            callbacks=[*self._fit_callbacks, epoch_counter],
+            **fit_args,
+        )
+        go_on = warm_start and initial_epoch > 0 and hasattr(self, "history_")
+        self._record_history(history.history, go_on)
+
+    def _keras_fit_arguments(self, kwargs):
+        """The arguments for ``keras.Model.fit``: routed ``fit__*``, then `kwargs`.
+
+        As scikeras gathers them, but the epochs and callbacks, which
+        `_fit_keras_model` sets itself.
+        """
+        fit_args = route_params(
+            self.get_params(), destination="fit", pass_filter=self._fit_kwargs
+        )
+        fit_args.update(kwargs)
+        return {
+            key: value
+            for key, value in fit_args.items()
+            if not key.startswith("callbacks")
+            and key not in ("epochs", "initial_epoch", "sample_weight")
+            and value is not None
+        }
+
+    def _record_history(self, history, go_on):
+        """Set `history_`: this fit's epochs, after the previous ones if `go_on`.
+
+        As scikeras keeps it (across `partial_fit` calls, epochs add up), but
+        in a new dict: the previous one stays as it was.
+        """
+        history_ = dict(self.history_) if go_on else {}
+        for key, values in history.items():
+            if not (key == "loss" or key.startswith("val_")):
+                with contextlib.suppress(ValueError):  # a custom metric's name
+                    key = metric_name(key)
+            history_[key] = [*history_.get(key, []), *values]
+        self.history_ = history_
+        self.n_iter_ = len(history_["loss"])
 
     # -- Pickling ----------------------------------------------------------------
 
@@ -385,15 +449,13 @@ class BaseKerasClassifier(KerasClassifier):
 
     @contextlib.contextmanager
     def _fit_context(self):
-        seed = fit_seed(self.random_state)
-        # The network's layers and the validation split draw from this seed
-        # directly: other threads of the process (a Dask worker's event loop)
-        # also draw from the global generators that seeded_globals seeds.
-        self._seed_of_this_fit = seed
+        # Every random draw of the fit comes from this seed: the network's
+        # layers, the batches' order and the validation split. None of it
+        # reads or changes the process-wide generators.
+        self._seed_of_this_fit = fit_seed(self.random_state)
         try:
-            with seeded_globals(seed), quiet(self.verbose):
-                with custom_gradients_released():
-                    yield
+            with quiet(self.verbose), custom_gradients_released():
+                yield
         finally:
             del self._seed_of_this_fit
             self.__dict__.pop("_new_network", None)
@@ -457,26 +519,18 @@ class BaseKerasClassifier(KerasClassifier):
         options = {"learning_rate": self.learning_rate, **self._optimizer_options()}
         return make_optimizer(self.optimizer, options)
 
-    def _start_learning_rate_schedule(self, n_rows, fit_kwargs):
+    def _start_learning_rate_schedule(self, n_train, batch_size):
         """Give a new network's optimizer the one-cycle schedule.
 
-        The cycle spans `epochs` passes over the rows that ``keras.Model.fit``
-        trains on: those that reach it after the validation split and the
-        dropping of zero-weight samples, less what Keras holds out itself.
+        The cycle spans `epochs` passes over the `n_train` rows trained on:
+        those left after the validation split and the dropping of zero-weight
+        samples.
         """
         if (
             self.learning_rate_schedule != "one-cycle"
             or "learning_rate" in self._optimizer_options()
         ):
             return
-        fit_arguments = {
-            key.removeprefix("fit__"): value
-            for key, value in self.get_params().items()
-            if key.startswith("fit__")
-        }
-        fit_arguments.update(fit_kwargs)
-        n_train = rows_keras_trains_on(n_rows, fit_arguments)
-        batch_size = fit_arguments.get("batch_size", self.batch_size)
         total_steps = self.epochs * math.ceil(n_train / batch_size)
         self.model_.optimizer.learning_rate = one_cycle_schedule(
             self.learning_rate, total_steps

@@ -4,10 +4,8 @@ Every mnistkit module that needs Keras or TensorFlow imports them from here,
 so that they load quietly, and only when a network is needed:
 
 - logs: TensorFlow's C++ notices below ERROR stay off the terminal unless the
-  user set ``TF_CPP_MIN_LOG_LEVEL``, and its Python logger is raised to ERROR
-  during quiet fits (retracing warnings);
-- random state: `seeded_globals` seeds Python's, NumPy's and TensorFlow's
-  global generators for one fit, and gives them back exactly as they were;
+  user set ``TF_CPP_MIN_LOG_LEVEL``, and its Python warnings (retracing)
+  are dropped in the threads running a quiet fit;
 - memory: `custom_gradients_released` frees the training graph that each fit
   would otherwise leave registered for good.
 """
@@ -15,11 +13,8 @@ so that they load quietly, and only when a network is needed:
 import contextlib
 import logging
 import os
-import random
 import sys
 import threading
-
-import numpy as np
 
 # C++ logs below ERROR are noise for users; an explicit setting wins. Errors that
 # matter reach Python as exceptions.
@@ -53,52 +48,46 @@ if "tensorflow" not in sys.modules:
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-# TensorFlow has no public API for what seeded_globals must give back: the
-# global seed and the generator that draws each op's seed from it.
-from tensorflow.python.eager import context as tf_context  # noqa: E402
-
 # Where tf.custom_gradient registers its gradient functions; see
 # custom_gradients_released.
 from tensorflow.python.framework import ops as tf_ops  # noqa: E402
 
-__all__ = ["custom_gradients_released", "keras", "seeded_globals", "tf", "quiet"]
+__all__ = ["custom_gradients_released", "keras", "tf", "quiet"]
 
 
-@contextlib.contextmanager
-def seeded_globals(seed):
-    """Seed Python, NumPy and TensorFlow for one fit, then restore their state.
+# Threads inside a quiet fit; see `quiet`.
+_quiet_threads = threading.local()
 
-    Keras shuffles batches with TensorFlow's global seed. Afterwards every
-    generator is put back as it was, TensorFlow's op-seed generator included
-    (``tf.random.set_seed`` would restart it), so the caller's random
-    sequences go on as if no fit had happened.
-    """
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()
-    context = tf_context.context()
-    tensorflow_state = (context._seed, getattr(context, "_rng", None))
-    random.seed(seed)
-    np.random.seed(seed)
-    tf.random.set_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-        context._seed, context._rng = tensorflow_state
+
+class _QuietThreadsFilter(logging.Filter):
+    """Drops TensorFlow's warnings logged by a thread inside a quiet fit."""
+
+    def filter(self, record):
+        return record.levelno >= logging.ERROR or not getattr(
+            _quiet_threads, "depth", 0
+        )
+
+
+# Installed once: it lets everything through but in the threads that `quiet`
+# marks, so that fits in other threads (or the user's own code) are unaffected.
+tf.get_logger().addFilter(_QuietThreadsFilter())
 
 
 @contextlib.contextmanager
 def quiet(verbose):
-    """Hide TensorFlow's Python warnings (tf.function retracing) unless verbose."""
-    logger = tf.get_logger()
-    level = logger.level
-    if not verbose:
-        logger.setLevel(logging.ERROR)
+    """Hide TensorFlow's Python warnings (tf.function retracing) unless verbose.
+
+    Only this thread's: the logger's level, shared by every thread, is left
+    as it is.
+    """
+    if verbose:
+        yield
+        return
+    _quiet_threads.depth = getattr(_quiet_threads, "depth", 0) + 1
     try:
         yield
     finally:
-        logger.setLevel(level)
+        _quiet_threads.depth -= 1
 
 
 # Names of the custom gradients registered by each thread, while it collects.

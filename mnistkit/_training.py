@@ -1,6 +1,10 @@
-"""The training policy: seeds, optimizer, learning-rate schedule, held-out data.
+"""The training policy: seeds, batches, optimizer, schedule, held-out data.
 
-Pure functions over Keras objects, called by the estimator base at fit time.
+Functions over Keras objects, called by the estimator base at fit time. Every
+random draw of a fit comes from the fit's own seed, never from Python's,
+NumPy's or TensorFlow's process-wide generators: other threads of the process
+(another fit, a Dask worker's event loop, the user's own code) draw from those
+at any time.
 """
 
 import math
@@ -11,7 +15,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from ._runtime import keras
+from ._runtime import keras, tf
 
 
 def fit_seed(random_state):
@@ -50,34 +54,114 @@ def one_cycle_schedule(peak_learning_rate, total_steps):
     )
 
 
-def rows_keras_trains_on(n_rows, fit_arguments):
-    """How many of `n_rows` ``keras.Model.fit`` trains on, given its arguments.
+def split_off_last(arrays, split):
+    """Hold out the last ``floor(split * n)`` rows, as Keras's `validation_split`.
 
-    Keras holds out the last ``floor(validation_split * n)`` rows itself, but
-    only when it is not given ``validation_data``.
+    Returns the training arrays and the held-out ones, as ``validation_data``.
     """
-    split = fit_arguments.get("validation_split") or 0.0
-    if split and fit_arguments.get("validation_data") is None:
-        return math.floor(n_rows * (1.0 - split))
-    return n_rows
+    n_train = math.floor(len(arrays[0]) * (1.0 - split))
+    return (
+        tuple(array[:n_train] for array in arrays),
+        tuple(array[n_train:] for array in arrays),
+    )
 
 
-def hold_out(X, y, sample_weight, fraction, seed):
-    """Split off a stratified, seeded `fraction` as Keras's ``validation_data``.
+def seeded_batches(arrays, batch_size, seed, *, shuffle=True):
+    """Batches of `arrays` for ``keras.Model.fit``, in an order drawn from `seed`.
 
-    Returns the training arrays and the validation tuple, with the weights of
-    each part when `sample_weight` is given.
+    Keras's own pipeline for arrays, without its one process-wide draw: Keras
+    shuffles with ``tf.random.shuffle``, whose seed comes from TensorFlow's
+    global seed and op counter, shared by every thread. Here each epoch's
+    order is a stateless function of `seed` and the epoch's number, which the
+    returned callback sets as each epoch begins: epoch k is shuffled the same
+    way in `fit`, in a `partial_fit` call and in any thread.
+
+    Parameters
+    ----------
+    arrays : tuple of ndarray
+        ``(X, y)`` or ``(X, y, sample_weight)``, of equal length.
+    batch_size : int
+        Rows per batch; the last batch takes the rest.
+    seed : int
+        The fit's seed.
+    shuffle : bool, default=True
+        Shuffle the rows anew each epoch; False keeps their order.
+
+    Returns
+    -------
+    dataset : tf.data.Dataset
+        ``(X, y[, sample_weight])`` batches of one epoch.
+    epoch_counter : keras.callbacks.Callback
+        Tells the dataset which epoch begins; pass it to ``fit``.
     """
-    arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
+    n_rows = len(arrays[0])
+    epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+    seed = tf.constant(seed, dtype=tf.int64)
+
+    def permutation(_):
+        if not shuffle:
+            return tf.range(n_rows)
+        keys = tf.random.stateless_uniform([n_rows], seed=tf.stack([seed, epoch]))
+        return tf.argsort(keys, stable=True)
+
+    def batches_of(indices):
+        # One element a batch, as in Keras: full batches, then the rest.
+        n_full = n_rows // batch_size * batch_size
+        full = tf.reshape(indices[:n_full], [-1, batch_size])
+        batches = tf.data.Dataset.from_tensor_slices(full)
+        if n_rows % batch_size:
+            batches = batches.concatenate(
+                tf.data.Dataset.from_tensors(indices[n_full:])
+            )
+        return batches
+
+    # The permutation is computed as the epoch's iterator starts; Keras makes
+    # one more iterator at each epoch's end and drops it unread, so the order
+    # must depend on the epoch's number, not on how many iterators were made.
+    indices = tf.data.Dataset.range(1).map(permutation).prefetch(1)
+    indices = indices.flat_map(batches_of)
+    data = tuple(tf.convert_to_tensor(array) for array in arrays)
+    dataset = tf.data.Dataset.zip(indices, tf.data.Dataset.from_tensors(data).repeat())
+    dataset = dataset.map(
+        lambda rows, data: tuple(tf.gather(array, rows) for array in data),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    n_batches = math.ceil(n_rows / batch_size)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
+    options = tf.data.Options()
+    # As in Keras: the pipeline's graph is small and built anew each fit.
+    options.experimental_optimization.apply_default_optimizations = False
+    options.experimental_external_state_policy = (
+        tf.data.experimental.ExternalStatePolicy.IGNORE
+    )
+    dataset = dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+    return dataset, _EpochCounter(epoch)
+
+
+class _EpochCounter(keras.callbacks.Callback):
+    """Sets the epoch number that `seeded_batches` shuffles by."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch.assign(epoch)
+
+
+def hold_out(arrays, fraction, seed):
+    """Split off a stratified, seeded `fraction` of `arrays` for validation.
+
+    `arrays` is ``(X, y)`` or ``(X, y, sample_weight)``. Returns the training
+    arrays and the held-out ones, as Keras's ``validation_data``.
+    """
     # Stratified like scikit-learn's MLPClassifier, and drawn from the fit's
     # own seed, so the split is reproducible.
     split_seed = np.random.RandomState(seed).randint(2**31 - 1)
     parts = train_test_split(
-        *arrays, test_size=fraction, stratify=y, random_state=split_seed
+        *arrays, test_size=fraction, stratify=arrays[1], random_state=split_seed
     )
-    X_train, X_val, y_train, y_val = parts[:4]
-    weight_train = None if sample_weight is None else parts[4]
-    return X_train, y_train, weight_train, (X_val, y_val, *parts[5:])
+    return tuple(parts[0::2]), tuple(parts[1::2])
 
 
 class EpochProgress(keras.callbacks.Callback):

@@ -142,10 +142,12 @@ class CNNClassifier(BaseKerasClassifier):
         Keep training the fitted network on the next `fit` instead of building
         a new one.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout, shuffling and the validation
-        split. An int gives identical results on every fit on the same machine.
-        Fitting never changes Python's, NumPy's or TensorFlow's global random
-        state.
+        Seeds every random draw of a fit: initial weights, dropout,
+        augmentation, the batches' order and the validation split. A fit
+        reads and changes no global random state (Python's, NumPy's,
+        TensorFlow's), so fits in threads are reproducible too. An int gives
+        identical results on every fit with the same TensorFlow thread
+        settings and device.
     verbose : int, default=0
         0 is silent; 1 shows Keras's progress bar and 2 one line per epoch.
     callbacks : list of keras.callbacks.Callback or None, default=None
@@ -354,10 +356,12 @@ class MLPClassifier(BaseKerasClassifier):
         Keep training the fitted network on the next `fit` instead of building
         a new one.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout, shuffling and the validation
-        split. An int gives identical results on every fit on the same machine.
-        Fitting never changes Python's, NumPy's or TensorFlow's global random
-        state.
+        Seeds every random draw of a fit: initial weights, dropout,
+        augmentation, the batches' order and the validation split. A fit
+        reads and changes no global random state (Python's, NumPy's,
+        TensorFlow's), so fits in threads are reproducible too. An int gives
+        identical results on every fit with the same TensorFlow thread
+        settings and device.
     verbose : int, default=0
         0 is silent; 1 shows Keras's progress bar and 2 one line per epoch.
     callbacks : list of keras.callbacks.Callback or None, default=None

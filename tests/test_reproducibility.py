@@ -1,60 +1,133 @@
-"""Seeding: reproducible fits that never disturb the caller's random state."""
+"""Seeding: reproducible fits, in any thread, that never touch global random state."""
 
 import random
 import threading
 
+import joblib
 import numpy as np
+import pytest
 import tensorflow as tf
+from sklearn.model_selection import GridSearchCV
+
+from conftest import fast_mlp
+
+# A fit with everything random switched on: initial weights, dropout,
+# augmentation, shuffled batches and an early-stopping split.
+EVERYTHING_RANDOM = dict(dropout=0.3, augment=True, early_stopping=True, epochs=3)
 
 
-def test_same_random_state_gives_identical_probabilities(make_classifier, digits01):
-    X, y = digits01
-    first = make_classifier(random_state=7, dropout=0.3).fit(X, y).predict_proba(X)
-    second = make_classifier(random_state=7, dropout=0.3).fit(X, y).predict_proba(X)
-    other = make_classifier(random_state=8, dropout=0.3).fit(X, y).predict_proba(X)
-    np.testing.assert_array_equal(first, second)
-    assert not np.allclose(first, other)
+def _in_threads(*functions):
+    """Run each function in a thread of its own, all at once; their results."""
+    results = [None] * len(functions)
+    errors = []
+    start = threading.Barrier(len(functions))
+
+    def run(i):
+        try:
+            start.wait()
+            results[i] = functions[i]()
+        except BaseException as error:  # re-raised in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(functions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
-def test_other_threads_drawing_random_numbers_change_nothing(make_classifier, digits01):
-    # A Dask worker's event loop draws from Python's global generator while
-    # the worker fits; a seeded fit must not draw its seeds from there.
-    X, y = digits01
-    params = dict(
-        random_state=5, dropout=0.3, augment=True, early_stopping=True, epochs=3
+def _global_random_state():
+    """Python's and NumPy's global generators, TensorFlow's global seed and generator.
+
+    TensorFlow has no public way to read its global seed and op-seed counter
+    without drawing from them; they live on its eager context.
+    """
+    from tensorflow.python.eager import context
+
+    tf_context = context.context()
+    op_seeds = getattr(tf_context, "_rng", None)
+    numpy_state = np.random.get_state()
+    return (
+        random.getstate(),
+        (numpy_state[0], numpy_state[1].tobytes(), *numpy_state[2:]),
+        tf_context._seed,
+        None if op_seeds is None else op_seeds.getstate(),
+        tf.random.get_global_generator().state.numpy().tolist(),
     )
-    alone = make_classifier(**params).fit(X, y).model_.get_weights()
+
+
+def _watched(fit):
+    """`fit()` in a thread, while this one checks that the global state stays."""
+    random.seed(1)
+    np.random.seed(1)
+    tf.random.set_seed(1)
+    tf.random.get_global_generator()  # made here, not while watching
+    before = _global_random_state()
+    changes, done = [], threading.Event()
+
+    def watch():
+        # Reads the global state, never draws from it, while the fit runs.
+        while not done.is_set():
+            if _global_random_state() != before:
+                changes.append("changed during the fit")
+        return "watched"
+
+    def fit_then_stop_watching():
+        try:
+            return fit()
+        finally:
+            done.set()
+
+    fitted, _ = _in_threads(fit_then_stop_watching, watch)
+    assert not changes
+    assert _global_random_state() == before
+    return fitted
+
+
+def test_fits_in_threads_equal_the_same_fits_one_after_the_other(
+    make_classifier, digits01
+):
+    # Two seeded fits one after the other, watched: they leave the global
+    # random state as it was while they run. The same two fits at once in two
+    # threads, while a third thread draws from the global generators (as a
+    # Dask worker's event loop does): the same models.
+    X, y = digits01
+
+    def fit(seed):
+        return lambda: make_classifier(random_state=seed, **EVERYTHING_RANDOM).fit(X, y)
+
+    one_after_the_other = _watched(lambda: [fit(seed)() for seed in (1, 2)])
     stop = threading.Event()
 
-    def draw_random_numbers():
+    def draw_global_random_numbers():
         while not stop.wait(0.0001):  # yields the GIL between draws
             random.random()
             np.random.random()
+            tf.random.uniform(())
+        return "drew"
 
-    thread = threading.Thread(target=draw_random_numbers, daemon=True)
-    thread.start()
-    try:
-        disturbed = make_classifier(**params).fit(X, y).model_.get_weights()
-    finally:
-        stop.set()
-        thread.join()
-    for array, expected in zip(disturbed, alone, strict=True):
-        np.testing.assert_array_equal(array, expected)
+    def fits_at_once():
+        try:
+            return _in_threads(fit(1), fit(2))
+        finally:
+            stop.set()
+
+    at_once, _ = _in_threads(fits_at_once, draw_global_random_numbers)
+    for alone, threaded in zip(one_after_the_other, at_once, strict=True):
+        assert threaded.history_ == alone.history_
+        np.testing.assert_allclose(
+            threaded.predict_proba(X), alone.predict_proba(X), rtol=0, atol=1e-6
+        )
+    assert not np.allclose(at_once[0].predict_proba(X), at_once[1].predict_proba(X))
 
 
-def test_same_seed_with_early_stopping_split(digits01):
-    from conftest import fast_mlp
-
+def test_random_state_instance_is_used(digits01):
     X, y = digits01
-    a = fast_mlp(early_stopping=True, random_state=3).fit(X, y)
-    b = fast_mlp(early_stopping=True, random_state=3).fit(X, y)
-    assert a.history_ == b.history_
-
-
-def test_random_state_instance_is_used(make_classifier, digits01):
-    X, y = digits01
-    first = make_classifier(random_state=np.random.RandomState(1)).fit(X, y)
-    second = make_classifier(random_state=np.random.RandomState(1)).fit(X, y)
+    first = fast_mlp(random_state=np.random.RandomState(1)).fit(X, y)
+    second = fast_mlp(random_state=np.random.RandomState(1)).fit(X, y)
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
 
 
@@ -62,12 +135,12 @@ def _draws():
     return random.random(), np.random.rand(), float(tf.random.uniform(()))
 
 
-def test_fits_leave_the_callers_random_sequences_going_on(make_classifier, digits01):
+def test_fits_leave_the_callers_random_sequences_going_on(digits01):
     # A seeded fit, then two unseeded ones. scikeras alone leaves TensorFlow's
     # op determinism on after a seeded fit, and the next unseeded fit raises
     # "Random ops require a seed". And no fit may change or restart the
     # caller's sequences: Python's, NumPy's, and TensorFlow's op seeds drawn
-    # from its global seed (which tf.random.set_seed would restart).
+    # from its global seed.
     X, y = digits01
     random.seed(42)
     np.random.seed(42)
@@ -77,12 +150,71 @@ def test_fits_leave_the_callers_random_sequences_going_on(make_classifier, digit
     np.random.seed(42)
     tf.random.set_seed(42)
     drawn = [_draws()]
-    make_classifier(random_state=0).fit(X, y)
+    fast_mlp(random_state=0).fit(X, y)
     drawn.append(_draws())
     unseeded = []
     for _ in range(2):
-        unseeded.append(make_classifier(random_state=None).fit(X, y))
+        unseeded.append(fast_mlp(random_state=None).fit(X, y))
         drawn.append(_draws())
     assert drawn == expected
     a, b = (clf.predict_proba(X) for clf in unseeded)
     assert not np.array_equal(a, b)
+
+
+def _search_outcome(search):
+    """cv_results_ but its times, which differ from run to run."""
+    return {
+        key: np.asarray(values).tolist()
+        for key, values in search.cv_results_.items()
+        if "time" not in key
+    }
+
+
+def test_grid_search_in_threads_equals_the_search_in_one(digits01):
+    X, y = digits01
+
+    def search(n_jobs):
+        # The log loss, unlike accuracy, changes with the last bits of the
+        # weights: equal scores mean equal fits.
+        return GridSearchCV(
+            fast_mlp(epochs=2, dropout=0.2, random_state=0),
+            {"learning_rate": [0.01, 0.03]},
+            scoring="neg_log_loss",
+            cv=2,
+            refit=False,
+            n_jobs=n_jobs,
+        ).fit(X, y)
+
+    one = search(n_jobs=1)
+    with joblib.parallel_config(backend="threading"):
+        threads = search(n_jobs=2)
+    assert _search_outcome(threads) == _search_outcome(one)
+
+
+@pytest.mark.slow
+def test_fits_in_threads_with_tensorflows_own_thread_settings():
+    # The fast tier runs TensorFlow on one thread in each pytest-xdist worker
+    # (conftest.py). The same test again, in one process with TensorFlow's
+    # defaults: a thread per core, pools shared by the concurrent fits.
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("PYTEST_XDIST")
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "0", "-q", __file__]
+        + ["-k", "test_fits_in_threads_equal_the_same_fits_one_after_the_other"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "2 passed" in result.stdout

@@ -151,7 +151,7 @@ def test_one_cycle_spans_the_training_steps(
     X, y = digits01  # 600 images
     weight = np.ones(len(y))
     weight[:n_zero_weights] = 0
-    model = fast_cnn(epochs=3, batch_size=32, learning_rate=0.02, **held_out)
+    model = fast_mlp(epochs=3, batch_size=32, learning_rate=0.02, **held_out)
     model.fit(X, y, sample_weight=weight if n_zero_weights else None)
     total = 3 * math.ceil(n_train / 32)
     schedule = _schedule(model)
@@ -208,19 +208,21 @@ def test_keras_example_preset_trains_as_the_example():
 
 
 @pytest.mark.parametrize("shape", [(600, 64), (600, 8, 8), (600, 8, 8, 1)])
-def test_float32_pixels_reach_keras_without_a_copy(shape, digits01, monkeypatch):
-    import keras
+def test_float32_pixels_reach_the_training_batches_without_a_copy(
+    shape, digits01, monkeypatch
+):
+    from mnistkit import _keras_base
 
     X, y = digits01
     X = np.ascontiguousarray(X.reshape(shape), dtype=np.float32)
     seen = {}
-    fit = keras.Model.fit
+    seeded_batches = _keras_base.seeded_batches
 
-    def spy(model, x=None, *args, **kwargs):
-        seen["x"] = x
-        return fit(model, x, *args, **kwargs)
+    def spy(arrays, *args, **kwargs):
+        seen["x"] = arrays[0]
+        return seeded_batches(arrays, *args, **kwargs)
 
-    monkeypatch.setattr(keras.Model, "fit", spy)
+    monkeypatch.setattr(_keras_base, "seeded_batches", spy)
     fast_cnn(epochs=1).fit(X, y)
     assert seen["x"].dtype == np.float32
     assert np.shares_memory(seen["x"], X)
