@@ -140,9 +140,9 @@ class BaseKerasClassifier(KerasClassifier):
             sample_weight = _check_sample_weight(
                 np.array(sample_weight, dtype=np.float64), X
             )
-        with self._fit_context():
+        with self._unchanged_on_failure(), self._fit_context():
             super().fit(X, y, sample_weight=sample_weight, **kwargs)
-        self._new_forward_pass()
+            self._new_forward_pass()
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
@@ -172,11 +172,11 @@ class BaseKerasClassifier(KerasClassifier):
             sample_weight = _check_sample_weight(
                 np.array(sample_weight, dtype=np.float64), X
             )
-        with self._fit_context():
+        with self._unchanged_on_failure(), self._fit_context():
             super().partial_fit(
                 X, y, classes=classes, sample_weight=sample_weight, **kwargs
             )
-        self._new_forward_pass()
+            self._new_forward_pass()
         return self
 
     def predict_proba(self, X):
@@ -377,7 +377,8 @@ class BaseKerasClassifier(KerasClassifier):
         """Set `history_`: this fit's epochs, after the previous ones if `go_on`.
 
         As scikeras keeps it (across `partial_fit` calls, epochs add up), but
-        in a new dict: the previous one stays as it was.
+        in a new dict: the previous one stays as it was, for
+        `_unchanged_on_failure`.
         """
         history_ = dict(self.history_) if go_on else {}
         for key, values in history.items():
@@ -446,6 +447,36 @@ class BaseKerasClassifier(KerasClassifier):
         return clf
 
     # -- Helpers -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _unchanged_on_failure(self):
+        """Leave the classifier as it was if the fit fails or is interrupted.
+
+        A fit that raises, or that Ctrl-C (``KeyboardInterrupt``) stops, gives
+        back the attributes of the previous fit, or none: a new network is
+        simply dropped, and a network trained in place (`warm_start`,
+        `partial_fit`) gets its weights and optimizer state back.
+        """
+        saved = dict(vars(self))
+        network = saved.get("model_")
+        if network is not None:
+            weights = network.get_weights()
+            optimizer = getattr(network, "optimizer", None)
+            optimizer_state = [
+                variable.numpy() for variable in getattr(optimizer, "variables", [])
+            ]
+        try:
+            yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            if network is not None:
+                network.set_weights(weights)
+                variables = getattr(optimizer, "variables", [])
+                if len(variables) == len(optimizer_state):
+                    for variable, value in zip(variables, optimizer_state, strict=True):
+                        variable.assign(value)
+            raise
 
     @contextlib.contextmanager
     def _fit_context(self):

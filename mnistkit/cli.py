@@ -31,7 +31,8 @@ def main(argv=None):
     Returns
     -------
     code : int
-        0 on success, 2 on a usage, file or data error.
+        0 on success, 2 on a usage, file or data error, 130 when interrupted
+        (Ctrl-C); an interrupted command leaves no partial file.
 
     Examples
     --------
@@ -48,6 +49,11 @@ def main(argv=None):
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"mnistkit {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Files are written whole or not at all (atomic renames), so nothing
+        # half-written is left; 130 is the shell's code for Ctrl-C.
+        print(f"mnistkit {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 # -- Subcommands ---------------------------------------------------------------------

@@ -315,3 +315,40 @@ def test_console_script_runs():
         check=True,
     )
     assert "benchmark" in result.stdout and "predict" in result.stdout
+
+
+@pytest.mark.parametrize("stage", ["sklearn.pipeline.Pipeline.fit", "skops.io.dumps"])
+def test_interrupted_train_leaves_no_file(stage, tmp_path, capsys, monkeypatch):
+    # Ctrl-C while the model trains, or while its file is being written.
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stage, ctrl_c)
+    folder = tmp_path / "models"
+    folder.mkdir()
+    argv = ["train", "--model", "logreg", "--dataset", "digits"]
+    assert main([*argv, "--output", str(folder / "model.mnistkit")]) == 130
+    assert capsys.readouterr().err == "mnistkit train: interrupted\n"
+    assert list(folder.iterdir()) == []  # no model, no temporary file
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_train(tmp_path):
+    import signal
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    output = folder / "cnn.mnistkit"
+    train = subprocess.Popen(
+        [sys.executable, "-m", "mnistkit.cli", "train", "--model", "cnn"]
+        + ["--dataset", "digits", "--epochs", "500", "--output", str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert train.stdout.readline().startswith("Training cnn")
+    train.send_signal(signal.SIGINT)
+    _, err = train.communicate(timeout=120)
+    assert train.returncode == 130
+    assert err.strip().splitlines()[-1] == "mnistkit train: interrupted"
+    assert list(folder.iterdir()) == []

@@ -4,6 +4,7 @@ import random
 import threading
 
 import joblib
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -189,6 +190,46 @@ def test_grid_search_in_threads_equals_the_search_in_one(digits01):
     with joblib.parallel_config(backend="threading"):
         threads = search(n_jobs=2)
     assert _search_outcome(threads) == _search_outcome(one)
+
+
+class _CtrlC(keras.callbacks.Callback):
+    """Raises KeyboardInterrupt at the third batch, once armed: Ctrl-C in a fit."""
+
+    armed = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.armed and batch == 2:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("kind", ["fit", "warm_start", "partial_fit"])
+def test_interrupted_fit_leaves_the_fitted_classifier_as_it_was(kind, digits01):
+    X, y = digits01
+    interrupt = _CtrlC()
+    clf = fast_mlp(
+        epochs=2, callbacks=[interrupt], warm_start=kind == "warm_start"
+    ).fit(X, y)
+    before = dict(vars(clf))
+    proba = clf.predict_proba(X)
+    iterations = int(clf.model_.optimizer.iterations)
+    interrupt.armed = True
+    with pytest.raises(KeyboardInterrupt):
+        if kind == "partial_fit":
+            clf.partial_fit(X, y)
+        else:
+            clf.fit(X, y)
+    assert vars(clf) == before
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    assert int(clf.model_.optimizer.iterations) == iterations
+
+
+def test_interrupted_first_fit_leaves_the_classifier_unfitted(digits01):
+    interrupt = _CtrlC()
+    interrupt.armed = True
+    clf = fast_mlp(callbacks=[interrupt])
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(*digits01)
+    assert vars(clf) == vars(fast_mlp(callbacks=[interrupt]))
 
 
 @pytest.mark.slow
