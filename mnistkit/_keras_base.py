@@ -36,21 +36,23 @@ import math
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._runtime import custom_gradients_released, keras, quiet, tf
 from ._training import (
+    StopOnDivergence,
     fit_seed,
     hold_out,
     make_optimizer,
     one_cycle_schedule,
     seeded_batches,
     split_off_last,
+)
+from ._validation import (
+    as_array,
+    check_labels,
+    check_no_missing_labels,
+    check_pixels,
 )
 
 # scikeras assigns these at import; Keras 3 already pickles models itself.
@@ -294,19 +296,15 @@ class BaseKerasClassifier(KerasClassifier):
         )
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        X = self._images_as_rows(X)
+        X = self._images_as_rows(as_array(X, self))
         checks = dict(dtype=np.float32, accept_sparse=False, reset=reset)
         if y is None and not reset:
-            return validate_data(self, X, **checks), None
+            return check_pixels(self, X, **checks), None
+        if y is not None:  # before scikit-learn's checks, whose words vary
+            check_no_missing_labels(y)
         # With y=None, validate_data itself says that y is required.
-        X, y = validate_data(self, X, y, **checks)
-        check_classification_targets(y)
-        if reset and np.unique(y).size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes, but y "
-                f"has 1 class: {y[0]}."
-            )
-        return X, y
+        X, y = check_pixels(self, X, y, **checks)
+        return X, check_labels(self, y)
 
     def _initialize_callbacks(self):
         super()._initialize_callbacks()
@@ -349,7 +347,11 @@ class BaseKerasClassifier(KerasClassifier):
             epochs=initial_epoch + epochs,
             initial_epoch=initial_epoch,
             shuffle=False,  # the batches come shuffled
-            callbacks=[*self._fit_callbacks, epoch_counter],
+            callbacks=[
+                *self._fit_callbacks,
+                epoch_counter,
+                StopOnDivergence(type(self).__name__),
+            ],
             **fit_args,
         )
         go_on = warm_start and initial_epoch > 0 and hasattr(self, "history_")
@@ -531,7 +533,7 @@ class BaseKerasClassifier(KerasClassifier):
         if getattr(X, "ndim", 2) <= 2:  # sparse matrices too: always 2-D
             return X
         X = np.asarray(X)
-        return X.reshape(len(X), -1)
+        return X.reshape(len(X), math.prod(X.shape[1:]))
 
     def _validation_fraction(self):
         if self.validation_fraction is not None:

@@ -164,6 +164,29 @@ def hold_out(arrays, fraction, seed):
     return tuple(parts[0::2]), tuple(parts[1::2])
 
 
+class StopOnDivergence(keras.callbacks.Callback):
+    """Raises a ValueError, naming the fix, when the training loss stops being finite.
+
+    As scikit-learn's SGD estimators do: a network whose weights have become
+    NaN or infinite predicts nothing of use, and the cause is nearly always
+    unscaled pixels or too large a step size. Checked once an epoch, as a
+    check after each batch would wait on every step.
+    """
+
+    def __init__(self, estimator_name):
+        super().__init__()
+        self.estimator_name = estimator_name
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            raise ValueError(
+                f"{self.estimator_name}'s training diverged: the loss was {loss} "
+                f"after epoch {epoch + 1}. Scale the pixels into [0, 1] (e.g. "
+                "with PixelNormalizer), or lower learning_rate."
+            )
+
+
 class EpochProgress(keras.callbacks.Callback):
     """Reports each epoch's metrics and duration as one line of text.
 

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._keras_base import BaseKerasClassifier
 from ._runtime import keras
+from ._validation import as_array
 from .architectures import AUGMENT_DEFAULTS, CNN_ARCHITECTURES, build_cnn, build_mlp
 from .preprocessing import resolve_image_shape
 
@@ -256,7 +257,14 @@ class CNNClassifier(BaseKerasClassifier):
         vars(self).update(kwargs)
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        X = as_array(X, self)
         input_shape = tuple(getattr(X, "shape", ())[1:])
+        if len(input_shape) > 3:
+            raise ValueError(
+                f"{type(self).__name__} takes flat rows (n_samples, n_pixels) or "
+                "images (n_samples, height, width[, channels]), but X has shape "
+                f"{X.shape}. Reshape it to one of these."
+            )
         X, y = super()._validate_data(X, y, reset=reset)
         is_image = len(input_shape) > 1
         if reset:

@@ -299,8 +299,19 @@ def load_kaggle_digits(path):
     >>> X.shape, y.tolist()
     ((1, 4), [3])
     """
-    frame = pd.read_csv(path)
     name = getattr(path, "name", path)
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"{name} is empty. A Kaggle digits CSV starts with a header row: "
+            "an optional 'label', then pixel0, pixel1, ..."
+        ) from None
+    except pd.errors.ParserError as error:
+        raise ValueError(
+            f"{name} is not a well-formed CSV: {str(error).strip()}. Each row "
+            "needs one value per column of the header."
+        ) from None
     y = None
     if "label" in frame.columns:
         if frame.columns[0] != "label":

@@ -10,7 +10,9 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import as_array, check_pixels
 
 
 class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -73,7 +75,7 @@ class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         self._validate_params()
-        validate_data(self, X, reset=True, allow_nd=True)
+        check_pixels(self, X, reset=True, allow_nd=True)
         return self
 
     def transform(self, X):
@@ -91,9 +93,17 @@ class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The scaled intensities.
         """
         self._validate_params()
-        X = validate_data(self, X, reset=False, allow_nd=True)
+        X = check_pixels(self, X, reset=False, allow_nd=True)
         # One allocation, straight to float32, even for uint8 or float64 input.
-        return np.divide(X, self.max_value, dtype=np.float32)
+        with np.errstate(over="raise"):
+            try:
+                return np.divide(X, self.max_value, dtype=np.float32)
+            except FloatingPointError:
+                raise ValueError(
+                    f"X holds values up to {np.max(X):.3g}, too large for float32 "
+                    f"pixels once divided by max_value={self.max_value}. Pass "
+                    "pixel intensities, or set max_value to their maximum."
+                ) from None
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -164,7 +174,7 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
         self : ImageReshaper
             The fitted transformer.
         """
-        X = validate_data(self, X, reset=True)
+        X = self._check_rows(X, reset=True)
         self.image_shape_ = resolve_image_shape(
             self.n_features_in_, self.image_shape, estimator_name="ImageReshaper"
         )
@@ -184,8 +194,18 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
             A view of `X` where possible, not a copy.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        X = self._check_rows(X, reset=False)
         return X.reshape(-1, *self.image_shape_)
+
+    def _check_rows(self, X, reset):
+        X = as_array(X, self)
+        if getattr(X, "ndim", 2) > 2:
+            raise ValueError(
+                f"ImageReshaper takes flat rows of pixels, (n_samples, n_pixels), "
+                f"but X has shape {X.shape}. Flatten images first with "
+                "X.reshape(len(X), -1), or use inverse_transform."
+            )
+        return check_pixels(self, X, reset=reset)
 
     def inverse_transform(self, X):
         """Flatten images into rows of pixels.

@@ -14,9 +14,21 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sklearn.datasets import load_digits
 
 from mnistkit import CNNClassifier, MLPClassifier
+
+# Property-based tests draw the same examples on every run (derandomize), keep
+# no database of failures on disk, and allow for fits that take a second.
+settings.register_profile(
+    "mnistkit",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("mnistkit")
 
 
 def pytest_configure(config):
