@@ -130,6 +130,36 @@ def test_search_on_dask_matches_one_process(client, images, reference):
     assert {task["worker"] for task in tasks.data} == set(client.run(os.getpid))
 
 
+def test_search_on_a_worker_of_two_threads_matches_one_process(images, reference):
+    # One worker process running two fits at a time, in two threads.
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=2,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",  # the module's cluster has the default port
+            env=THREAD_SETTINGS,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        search = make_search()
+        with get_task_stream(client) as tasks, joblib.parallel_config(backend="dask"):
+            search.fit(*images)
+    assert search_outcome(search) == reference[0]
+    # The fits really ran side by side: some overlapped in time.
+    spans = sorted(
+        (span["start"], span["stop"])
+        for task in tasks.data
+        for span in task["startstops"]
+        if span["action"] == "compute"
+    )
+    assert any(
+        later_start < stop
+        for (_, stop), (later_start, _) in zip(spans, spans[1:], strict=False)
+    )
+
+
 def test_search_survives_a_killed_worker(client, images, reference):
     search, errors = make_search(), []
 
