@@ -258,8 +258,8 @@ def _seed_sequence(seed):
     """A function giving the next layer seed, drawn from a generator of its own.
 
     The draws are Keras's own (``randint(1, 10**9)``, one per random layer as
-    it is built), so a network built with `seed` is the one Keras built after
-    ``random.seed(seed)``, when mnistkit used the global generator.
+    it is built), so a network built with `seed` is the one Keras would build
+    from the global generator after ``random.seed(seed)``.
     """
     generator = random.Random(seed)
     return lambda: generator.randint(1, int(1e9))
