@@ -58,5 +58,22 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
 }
 
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
 html_title = f"mnistkit {release}"
+html_theme_options = {
+    "navbar_align": "left",
+    # No repository icon and no version switcher: the switcher's JSON is
+    # fetched over the network.
+    "navbar_end": ["theme-switcher"],
+    # Without the right-hand column a code line as long as the quick start's
+    # fits a 1280-pixel window instead of scrolling: the landing page drops it,
+    # and the gallery's pages, which have no sections, have no "page-toc" to
+    # show. The last pattern that matches a page wins.
+    "secondary_sidebar_items": {"**": ["page-toc"], "index": []},
+    "show_toc_level": 2,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+# Pages without subpages would show an empty "Section Navigation" column, and
+# the benchmark tables need its width.
+html_sidebars = {"index": [], "user_guide": [], "benchmarks": []}
