@@ -14,8 +14,10 @@ __version__ = "0.1.0.dev0"
 _EXPORTS = {
     "CNNClassifier": "classifiers",
     "MLPClassifier": "classifiers",
+    "DigitCenterer": "preprocessing",
     "ImageReshaper": "preprocessing",
     "PixelNormalizer": "preprocessing",
+    "center_digit": "preprocessing",
     "load_digits_images": "datasets",
     "load_fashion_mnist": "datasets",
     "load_images": "datasets",

@@ -1,16 +1,17 @@
 """Transformers that prepare pixels for the classifiers.
 
 `PixelNormalizer` scales raw pixel intensities into [0, 1]; `ImageReshaper` turns
-flat rows of pixels into images and back, for pipeline steps that need images.
+flat rows of pixels into images and back, for pipeline steps that need images;
+`DigitCenterer` brings a user's digit images of any size into MNIST's format.
 """
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._validation import as_array, check_pixels
 
@@ -302,3 +303,261 @@ def resolve_image_shape(n_features, image_shape=None, *, estimator_name="estimat
             f"whose sizes multiply to {n_features}."
         )
     return shape
+
+
+class DigitCenterer(TransformerMixin, BaseEstimator):
+    """Bring digit images of any size into MNIST's format.
+
+    MNIST's digits were cropped to their ink, scaled into a 20x20 box keeping
+    their aspect ratio and centred by their centre of mass in a 28x28 frame,
+    white on black. A photo, a scan or a drawing is none of these, and a
+    network trained on MNIST misreads digits that are off-centre, larger or
+    dark on light. This transformer applies :func:`center_digit` to each image,
+    so that it can go in a Pipeline before the classifier. It is stateless.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` of the input images, to read flat rows; -1 infers
+        one dimension. None reads a flat row as a square image. Ignored for
+        3-D input ``(n_samples, height, width)``.
+    output_size : int, default=28
+        Side of the square output image.
+    box_size : int, default=20
+        Side of the box that the digit's longer side is scaled to.
+    invert : {"auto", True, False}, default="auto"
+        Whether the input is dark ink on a light background. "auto" decides
+        per image from the border pixels.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    center_digit : The same, for one image.
+    PixelNormalizer : Scales the 0-255 output into [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mnistkit import DigitCenterer
+    >>> page = np.full((2, 60, 90), 255, dtype=np.uint8)  # white paper
+    >>> page[:, 5:25, 60:64] = 0  # a black stroke, off-centre
+    >>> X = DigitCenterer().fit_transform(page)
+    >>> X.shape, X.dtype, float(X.max())
+    ((2, 784), dtype('float32'), 255.0)
+    """
+
+    _parameter_constraints = {
+        "image_shape": [tuple, list, None],
+        "output_size": [Interval(Integral, 1, None, closed="left")],
+        "box_size": [Interval(Integral, 1, None, closed="left")],
+        "invert": [StrOptions({"auto"}), "boolean"],
+    }
+
+    def __init__(self, image_shape=None, *, output_size=28, box_size=20, invert="auto"):
+        self.image_shape = image_shape
+        self.output_size = output_size
+        self.box_size = box_size
+        self.invert = invert
+
+    def fit(self, X, y=None):
+        """Check `X` and record its number of features; nothing is learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, \
+                height, width[, 1])
+            Grayscale images, or flat rows of them.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : DigitCenterer
+            The fitted transformer.
+        """
+        self._images(X, reset=True)
+        return self
+
+    def transform(self, X):
+        """Crop, scale and centre each image.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, \
+                height, width[, 1])
+            Grayscale images, or flat rows of them.
+
+        Returns
+        -------
+        X_centered : ndarray of shape (n_samples, output_size ** 2), dtype float32
+            One flat row of 0-255 intensities per image, white on black.
+        """
+        images = self._images(X, reset=False)
+        rows = np.zeros((len(images), self.output_size**2), dtype=np.float32)
+        for row, image in zip(rows, images, strict=True):
+            row[:] = center_digit(
+                image,
+                output_size=self.output_size,
+                box_size=self.box_size,
+                invert=self.invert,
+            ).reshape(-1)
+        return rows
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output pixels, ``pixel0`` to ``pixel{output_size**2-1}``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Checked against the names seen in `fit`, if any; otherwise unused.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Kaggle's names for the pixels of the output images.
+        """
+        _check_feature_names_in(self, input_features, generate_names=False)
+        return np.asarray(
+            [f"pixel{index}" for index in range(self.output_size**2)], dtype=object
+        )
+
+    def _images(self, X, reset):
+        self._validate_params()
+        if self.box_size > self.output_size:
+            raise ValueError(
+                f"box_size={self.box_size} does not fit in an image of "
+                f"output_size={self.output_size}. Pass a box_size of at most "
+                f"{self.output_size}."
+            )
+        X = as_array(X, self)
+        shape = getattr(X, "shape", ())
+        if len(shape) > 4 or (len(shape) == 4 and shape[-1] != 1):
+            raise ValueError(
+                f"DigitCenterer takes grayscale images, (n_samples, height, "
+                f"width[, 1]) or flat rows, but X has shape {shape}. Convert "
+                "colour images to grayscale first."
+            )
+        X = check_pixels(self, X, reset=reset, allow_nd=True)
+        if X.ndim > 2:
+            return X.reshape(X.shape[:3])
+        height, width, channels = resolve_image_shape(
+            X.shape[1], self.image_shape, estimator_name="DigitCenterer"
+        )
+        if channels != 1:
+            raise ValueError(
+                f"DigitCenterer takes grayscale images, but image_shape "
+                f"{self.image_shape!r} has {channels} channels. Pass "
+                "(height, width) of grayscale images."
+            )
+        return X.reshape(-1, height, width)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+# Ink fainter than this fraction of the image's strongest is background noise
+# when cropping: paper texture, JPEG artefacts, a scanner's shadow.
+_INK_THRESHOLD = 0.2
+
+
+def center_digit(image, *, output_size=28, box_size=20, invert="auto"):
+    """Bring one grayscale digit image of any size into MNIST's format.
+
+    The steps are MNIST's own: take the ink as what differs from the
+    background (inverting dark ink on light paper), crop to it, scale it so
+    that its longer side fills a ``box_size`` box keeping the aspect ratio
+    (with anti-aliasing), and place it in an ``output_size`` frame so that its
+    centre of mass lies at the frame's centre, as far as the frame allows.
+    Intensities are stretched so that the strongest ink is 255.
+
+    Parameters
+    ----------
+    image : array-like of shape (height, width)
+        Grayscale intensities, in any range.
+    output_size : int, default=28
+        Side of the square output image.
+    box_size : int, default=20
+        Side of the box that the digit's longer side is scaled to; at most
+        `output_size`.
+    invert : {"auto", True, False}, default="auto"
+        Whether the ink is darker than the background. "auto" takes the
+        median of the border pixels as the background and decides from it.
+
+    Returns
+    -------
+    digit : ndarray of shape (output_size, output_size), dtype float32
+        0-255 intensities, white ink on black; all zeros if the image has no
+        ink.
+
+    See Also
+    --------
+    DigitCenterer : The same, as a transformer for a Pipeline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import ndimage
+    >>> from mnistkit.preprocessing import center_digit
+    >>> image = np.zeros((100, 100))
+    >>> image[10:50, 70:80] = 1.0  # a bar in the top right corner
+    >>> digit = center_digit(image)
+    >>> digit.shape
+    (28, 28)
+    >>> [round(float(c), 1) for c in ndimage.center_of_mass(digit)]
+    [14.0, 14.0]
+    """
+    from PIL import Image
+    from scipy import ndimage
+
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(
+            f"center_digit takes one grayscale image of shape (height, width), "
+            f"got an array of shape {image.shape}."
+        )
+    digit = np.zeros((output_size, output_size), dtype=np.float32)
+    if image.size == 0 or not np.isfinite(image).all():
+        return digit
+    # Into [-1, 1] first: differences of huge intensities stay finite.
+    image = image / max(np.abs(image).max(), np.finfo(np.float64).tiny)
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    background = np.median(border)
+    if invert == "auto":
+        invert = background > (image.min() + image.max()) / 2
+    ink = background - image if invert else image - background
+    ink = np.clip(ink, 0, None)
+    strongest = ink.max()
+    if not strongest > 0:
+        return digit
+    rows, cols = np.nonzero(ink > _INK_THRESHOLD * strongest)
+    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+
+    scale = box_size / max(ink.shape)
+    height, width = (max(1, round(side * scale)) for side in ink.shape)
+    box = np.asarray(
+        Image.fromarray(ink.astype(np.float32), mode="F").resize(
+            (width, height), Image.Resampling.LANCZOS
+        )
+    )
+    if not box.max() > 0:
+        return digit
+    box = np.clip(box * (255 / box.max()), 0, 255)  # 255 at most after rounding
+
+    # Shift so that the centre of mass lands on pixel (size/2, size/2), where
+    # MNIST's digits have theirs, but keep all of the box inside the frame.
+    center_row, center_col = ndimage.center_of_mass(box)
+    top = min(max(round(output_size / 2 - center_row), 0), output_size - height)
+    left = min(max(round(output_size / 2 - center_col), 0), output_size - width)
+    digit[top : top + height, left : left + width] = box
+    return digit

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conftest import fast_cnn, fast_mlp
-from mnistkit import ImageReshaper, PixelNormalizer, load_kaggle_digits
+from mnistkit import DigitCenterer, ImageReshaper, PixelNormalizer, load_kaggle_digits
 
 # Messages that name the problem and say what to do about it.
 UNDERSTOOD = [
@@ -50,6 +50,7 @@ UNDERSTOOD = [
     r"too large for float32 pixels .* set max_value",
     r"got rows of different lengths .* Give every sample the same number",
     r"takes flat rows of pixels, .* Flatten images first",
+    r"takes grayscale images, .* Convert colour images to grayscale first",
     r"expects images of shape \(n_samples, \d+, \d+, \d+\)",
     r"y has missing labels .* Drop those samples or give them a label",
     r"Input y contains .* Every sample needs a class label",
@@ -306,6 +307,16 @@ def test_image_reshaper_on_anything(X):
         assert images.shape == (n_rows_of(X), *reshaper.image_shape_)
         flat = reshaper.inverse_transform(images)
         assert flat.shape == (n_rows_of(X), reshaper.n_features_in_)
+
+
+@settings(max_examples=100)
+@given(X=inputs())
+def test_digit_centerer_on_anything(X):
+    centered = outcome(DigitCenterer(output_size=8, box_size=6).fit_transform, X)
+    if centered is not None:
+        assert centered.shape == (n_rows_of(X), 64)
+        assert centered.dtype == np.float32
+        assert np.all((centered >= 0) & (centered <= 255))
 
 
 # -- The Kaggle CSV loader -------------------------------------------------------

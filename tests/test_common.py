@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mnistkit
-from mnistkit import CNNClassifier, ImageReshaper, MLPClassifier
+from mnistkit import CNNClassifier, DigitCenterer, ImageReshaper, MLPClassifier
 
 # Small, fast networks; the checks' data sets are tiny and mostly not images.
 # Image estimators read each row as a 1-pixel-high strip (image_shape=(1, -1)):
@@ -14,6 +14,7 @@ from mnistkit import CNNClassifier, ImageReshaper, MLPClassifier
 # 5-feature data, which is no square image.
 FAST_PARAMETERS = {
     ImageReshaper: dict(image_shape=(1, -1)),
+    DigitCenterer: dict(image_shape=(1, -1), output_size=8, box_size=6),
     CNNClassifier: dict(
         image_shape=(1, -1),
         filters=(8,),
