@@ -38,6 +38,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from ._fine_tuning import freeze_features, slow_down_features, starting_network
 from ._runtime import custom_gradients_released, keras, quiet, tf
 from ._training import (
     StopOnDivergence,
@@ -274,8 +275,15 @@ class BaseKerasClassifier(KerasClassifier):
         return self._keras_build_fn
 
     def _keras_build_fn(self, compile_kwargs):
-        model = self._build_network()
+        if self.init_model is None:
+            model = self._build_network()
+        else:
+            model = starting_network(self.init_model, self, self._network_seed())
+            if self.feature_lr_scale == 0:
+                freeze_features(model)
         model.compile(**compile_kwargs)
+        if self.init_model is not None and 0 < self.feature_lr_scale < 1:
+            slow_down_features(model, self.feature_lr_scale)
         # A new network: its one-cycle schedule starts at its first fit.
         self._new_network = True
         return model

@@ -6,9 +6,10 @@ in the signature of ``__init__``; the docstrings state them too, and a test
 keeps the two the same.
 """
 
+import os
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._keras_base import BaseKerasClassifier
 from ._runtime import keras
@@ -31,6 +32,8 @@ _TRAINING_CONSTRAINTS = {
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "class_weight": [StrOptions({"balanced"}), dict, None],
     "warm_start": ["boolean"],
+    "init_model": [HasMethods(["predict_proba"]), str, os.PathLike, None],
+    "feature_lr_scale": [Interval(Real, 0, 1, closed="both")],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "callbacks": [list, keras.callbacks.Callback, None],
@@ -142,6 +145,20 @@ class CNNClassifier(BaseKerasClassifier):
     warm_start : bool, default=False
         Keep training the fitted network on the next `fit` instead of building
         a new one.
+    init_model : estimator, str or path-like, default=None
+        Fine-tune: start each new network from a copy of this fitted
+        ``CNNClassifier`` or ``MLPClassifier`` (or a Pipeline ending in one,
+        or a file written by :func:`~mnistkit.save_model`) instead of new
+        weights. Its architecture replaces this classifier's architecture
+        parameters; its output layer is kept if the classes are the same and
+        replaced by a new one otherwise. The images must have as many pixels
+        as those it was fitted on. To save the fine-tuned classifier with
+        `save_model`, pass a path here, or set it to None after fitting.
+    feature_lr_scale : float, default=1.0
+        With `init_model`: the learning rate of the layers before the output
+        layer, as a fraction of `learning_rate`. 0 freezes them (training only
+        the output layer), 0.1 trains them ten times slower, 1.0 trains every
+        layer alike.
     random_state : int, RandomState instance or None, default=None
         Seeds every random draw of a fit: initial weights, dropout,
         augmentation, the batches' order and the validation split. A fit
@@ -229,6 +246,8 @@ class CNNClassifier(BaseKerasClassifier):
         n_iter_no_change=5,
         class_weight=None,
         warm_start=False,
+        init_model=None,
+        feature_lr_scale=1.0,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -251,6 +270,8 @@ class CNNClassifier(BaseKerasClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
         self.warm_start = warm_start
+        self.init_model = init_model
+        self.feature_lr_scale = feature_lr_scale
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -363,6 +384,20 @@ class MLPClassifier(BaseKerasClassifier):
     warm_start : bool, default=False
         Keep training the fitted network on the next `fit` instead of building
         a new one.
+    init_model : estimator, str or path-like, default=None
+        Fine-tune: start each new network from a copy of this fitted
+        ``CNNClassifier`` or ``MLPClassifier`` (or a Pipeline ending in one,
+        or a file written by :func:`~mnistkit.save_model`) instead of new
+        weights. Its architecture replaces this classifier's architecture
+        parameters; its output layer is kept if the classes are the same and
+        replaced by a new one otherwise. The images must have as many pixels
+        as those it was fitted on. To save the fine-tuned classifier with
+        `save_model`, pass a path here, or set it to None after fitting.
+    feature_lr_scale : float, default=1.0
+        With `init_model`: the learning rate of the layers before the output
+        layer, as a fraction of `learning_rate`. 0 freezes them (training only
+        the output layer), 0.1 trains them ten times slower, 1.0 trains every
+        layer alike.
     random_state : int, RandomState instance or None, default=None
         Seeds every random draw of a fit: initial weights, dropout,
         augmentation, the batches' order and the validation split. A fit
@@ -439,6 +474,8 @@ class MLPClassifier(BaseKerasClassifier):
         n_iter_no_change=5,
         class_weight=None,
         warm_start=False,
+        init_model=None,
+        feature_lr_scale=1.0,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -458,6 +495,8 @@ class MLPClassifier(BaseKerasClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
         self.warm_start = warm_start
+        self.init_model = init_model
+        self.feature_lr_scale = feature_lr_scale
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
