@@ -9,7 +9,6 @@ at any time.
 
 import math
 import secrets
-import time
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -188,27 +187,19 @@ class StopOnDivergence(keras.callbacks.Callback):
 
 
 class EpochProgress(keras.callbacks.Callback):
-    """Reports each epoch's metrics and duration as one line of text.
+    """Reports the end of each epoch, with the epoch's metrics.
 
     Parameters
     ----------
-    name : str
-        The model's name, at the start of each line.
-    progress : callable
-        Called with each line.
+    epoch_ended : callable
+        Called after each epoch as ``epoch_ended(epoch, n_epochs, logs)``:
+        the epoch's number from 1, the epochs of the fit, and a dict of the
+        epoch's metrics (``loss``, ``accuracy``, ``val_loss``...).
     """
 
-    def __init__(self, name, progress):
+    def __init__(self, epoch_ended):
         super().__init__()
-        self.name, self.progress = name, progress
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
+        self.epoch_ended = epoch_ended
 
     def on_epoch_end(self, epoch, logs=None):
-        metrics = ", ".join(f"{key} {value:.4f}" for key, value in (logs or {}).items())
-        total = self.params.get("epochs", "?")
-        self.progress(
-            f"  {self.name} epoch {epoch + 1}/{total}: {metrics} "
-            f"({time.perf_counter() - self.start:.1f} s)"
-        )
+        self.epoch_ended(epoch + 1, self.params.get("epochs"), dict(logs or {}))

@@ -5,6 +5,8 @@ compares, `run_benchmark` fits and scores them on one split, and `summarize`
 condenses the results; `mnistkit.report` turns them into tables and plots.
 """
 
+import contextlib
+import functools
 import os
 import threading
 import time
@@ -58,9 +60,17 @@ def run_benchmark(
         The one split every estimator sees.
     seeds : iterable of int, default=(0,)
         One fit per seed and estimator.
-    progress : callable or None, default=None
-        Called with a line of text as the benchmark goes: a row per fit, and
-        for Keras models a line per epoch when the fits run one at a time.
+    progress : callable, object or None, default=None
+        Follows the benchmark as it goes. A callable is called with lines of
+        text: one per fit as it ends and, for Keras models, one per epoch. An
+        object gets the events themselves through three methods:
+        ``fit_started(name, seed, n_epochs)`` (`n_epochs` is None for a model
+        that is not a Keras network), ``epoch_ended(name, seed, epoch,
+        n_epochs, logs)`` (`epoch` counts from 1; `logs` holds the epoch's
+        metrics, such as ``loss`` and ``accuracy``) and ``fit_ended(row)``
+        (the fit's row of `results`, as a dict). Starts and epochs are
+        reported only when the fits run one at a time, in this process; the
+        end of every fit is reported, in order. Keras's own output stays off.
     n_jobs : int or None, default=None
         Fits to run at once, through joblib, as in scikit-learn: None means 1
         unless in a `joblib.parallel_config` context, -1 means all workers.
@@ -90,34 +100,54 @@ def run_benchmark(
     ... )
     >>> results[["model", "seed", "n_train", "n_test"]].to_dict("records")
     [{'model': 'logreg', 'seed': 0, 'n_train': 1347, 'n_test': 450}]
+
+    An object that follows the fits, here only as they start and end:
+
+    >>> class Follow:
+    ...     def fit_started(self, name, seed, n_epochs):
+    ...         print("start", name, seed, n_epochs)
+    ...     def epoch_ended(self, name, seed, epoch, n_epochs, logs):
+    ...         pass
+    ...     def fit_ended(self, row):
+    ...         print("end", row["model"], row["seed"], row["accuracy"] > 0.9)
+    >>> results, fitted = run_benchmark(
+    ...     {"logreg": make_logistic_baseline()}, X, y, X_test, y_test,
+    ...     seeds=[0, 1], progress=Follow(),
+    ... )
+    start logreg 0 None
+    end logreg 0 True
+    start logreg 1 None
+    end logreg 1 True
     """
     import pandas as pd
     from joblib import Parallel, delayed, effective_n_jobs
 
+    if callable(progress):
+        progress = _ProgressLines(progress)
     jobs = []
     for name, estimator in estimators.items():
         for seed in seeds:
             model = _seeded_clone(estimator, seed)
             jobs.append((name, seed, model))
+    data = (X_train, y_train, X_test, y_test)
     if effective_n_jobs(n_jobs) == 1:
-        # One fit at a time runs in this process (or on a one-worker cluster),
-        # where its epochs can be reported as they end.
-        for name, _, model in jobs:
-            _report_epochs(model, name, progress)
-    outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fit_and_score)(name, seed, model, X_train, y_train, X_test, y_test)
-        for name, seed, model in jobs
-    )
+        # One fit at a time, as joblib would run them: here, in this process,
+        # where each fit can be followed as it starts and trains.
+        outcomes = (
+            _fit_and_score(name, seed, model, *data, progress=progress)
+            for name, seed, model in jobs
+        )
+    else:
+        outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_fit_and_score)(name, seed, model, *data)
+            for name, seed, model in jobs
+        )
     rows, fitted = [], {}
     for row, model in outcomes:
         rows.append(row)
         fitted[row["model"], row["seed"]] = model
-        if progress:
-            progress(
-                f"{row['model']} (seed {row['seed']}): accuracy {row['accuracy']:.4f}, "
-                f"fit {row['fit_s']:.1f} s, predict {row['predict_s']:.2f} s, "
-                f"peak memory +{row['peak_memory_mb']:.0f} MiB"
-            )
+        if progress is not None:
+            progress.fit_ended(row)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted
 
 
@@ -186,9 +216,18 @@ def make_benchmark_models(names, dataset, *, epochs=None):
     return models
 
 
-def _fit_and_score(name, seed, model, X_train, y_train, X_test, y_test):
-    """One benchmark row, and the fitted model; runs wherever joblib sends it."""
-    with _PeakMemory() as memory:
+def _fit_and_score(
+    name, seed, model, X_train, y_train, X_test, y_test, *, progress=None
+):
+    """One benchmark row, and the fitted model; runs wherever joblib sends it.
+
+    `progress` is given only to fits that run in its own process.
+    """
+    if progress is None:
+        followed = contextlib.nullcontext()
+    else:
+        followed = _fit_followed(model, name, seed, progress)
+    with followed, _PeakMemory() as memory:
         start = time.perf_counter()
         model.fit(X_train, y_train)
         fit_end = time.perf_counter()
@@ -309,16 +348,62 @@ def final_estimator(model):
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
-def _report_epochs(model, name, progress):
-    """Give Keras classifiers (alone or last in a pipeline) an epoch reporter."""
+@contextlib.contextmanager
+def _fit_followed(model, name, seed, progress):
+    """Tell `progress` of the fit about to start, and of each epoch it ends.
+
+    Epochs are those of a Keras classifier, alone or last in a pipeline. Its
+    callbacks are restored on leaving: the fitted model keeps no reference to
+    `progress`.
+    """
     final = final_estimator(model)
-    if progress is None or "callbacks" not in final.get_params():
+    params = final.get_params()
+    if "callbacks" not in params:
+        progress.fit_started(name, seed, None)
+        yield
         return
     from ._training import EpochProgress  # a Keras classifier: Keras is loaded
 
-    final.set_params(
-        callbacks=[*(final.callbacks or []), EpochProgress(name, progress)]
-    )
+    callbacks = params["callbacks"]
+    epoch_ended = functools.partial(progress.epoch_ended, name, seed)
+    final.set_params(callbacks=[*(callbacks or []), EpochProgress(epoch_ended)])
+    progress.fit_started(name, seed, params.get("epochs"))
+    try:
+        yield
+    finally:
+        final.set_params(callbacks=callbacks)
+
+
+class _ProgressLines:
+    """Follows a benchmark in lines of text: one per fit and, if `epochs`, per epoch.
+
+    What `run_benchmark` makes of a plain callable; the command line uses it
+    for its log, with ``epochs=False``.
+    """
+
+    def __init__(self, write, *, epochs=True):
+        self.write, self.epochs = write, epochs
+
+    def fit_started(self, name, seed, n_epochs):
+        self._last_line = time.perf_counter()
+
+    def epoch_ended(self, name, seed, epoch, n_epochs, logs):
+        if not self.epochs:
+            return
+        now = time.perf_counter()
+        metrics = ", ".join(f"{key} {value:.4f}" for key, value in logs.items())
+        self.write(
+            f"  {name} epoch {epoch}/{n_epochs}: {metrics} "
+            f"({now - self._last_line:.1f} s)"
+        )
+        self._last_line = now
+
+    def fit_ended(self, row):
+        self.write(
+            f"{row['model']} (seed {row['seed']}): accuracy {row['accuracy']:.4f}, "
+            f"fit {row['fit_s']:.1f} s, predict {row['predict_s']:.2f} s, "
+            f"peak memory +{row['peak_memory_mb']:.0f} MiB"
+        )
 
 
 class _PeakMemory:

@@ -8,6 +8,7 @@ never a traceback. Importing this module, and ``--help``, load no TensorFlow.
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -65,10 +66,14 @@ def _benchmark(args):
     from .report import write_benchmark_report
 
     _use_agg_backend()
+    say = _silent if args.quiet else _print
     data = load_train_test(args.dataset, n_train=args.n_train)
-    _print(*filter(None, [data.note, data.description]))
+    say(*filter(None, [data.note, data.description]))
     models = make_benchmark_models(args.models, data)
-    with _dask_backend(args.scheduler):
+    with (
+        _dask_backend(args.scheduler, say),
+        _benchmark_progress(args.quiet) as progress,
+    ):
         results, fitted = run_benchmark(
             models,
             data.X_train,
@@ -76,10 +81,13 @@ def _benchmark(args):
             data.X_test,
             data.y_test,
             seeds=range(args.seeds),
-            progress=_print,
+            progress=progress,
         )
     table = write_benchmark_report(args.output, results, fitted, data)
-    _print("", table, f"Results and plots written to {args.output}/")
+    if args.quiet:
+        _print(table.rstrip("\n"))
+    else:
+        _print("", table, f"Results and plots written to {args.output}/")
     return 0
 
 
@@ -203,6 +211,134 @@ def _print(*lines):
         print(line, flush=True)
 
 
+def _silent(*lines):
+    """`_print` under ``--quiet``."""
+
+
+def _is_interactive(stream):
+    """Whether `stream` is a terminal that redraws lines: not a file, pipe or log."""
+    # Rather than rich's own test, which takes FORCE_COLOR, set in many CI
+    # logs for their colours, to mean a terminal.
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+@contextlib.contextmanager
+def _benchmark_progress(quiet):
+    """What follows the benchmark's fits: live bars in a terminal, else lines."""
+    from .benchmark import _ProgressLines
+
+    if quiet:
+        yield None
+    elif _is_interactive(sys.stdout):
+        with _ProgressBars() as bars:
+            yield bars
+    else:
+        # A log gets each fit's result, not the epochs that led to it.
+        yield _ProgressLines(_print, epochs=False)
+
+
+class _ProgressBars:
+    """A live bar per fit: epochs done, loss and accuracy, time spent and left.
+
+    Follows `mnistkit.benchmark.run_benchmark` (its `progress` object) in a
+    terminal; the bars stay on screen, each ending on the fit's test accuracy.
+    A model that is not a Keras network has no epochs: its bar pulses until
+    the fit ends.
+    """
+
+    def __init__(self, console=None):
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+        from rich.table import Column
+
+        def text(template, **options):
+            # Cut short rather than wrapped: a wrapped line breaks the redraw.
+            column = Column(no_wrap=True, overflow="ellipsis", **options)
+            return TextColumn(template, table_column=column)
+
+        self._progress = Progress(
+            SpinnerColumn(finished_text="[green]✓[/]"),
+            text("{task.description}"),
+            BarColumn(bar_width=20),
+            text("{task.fields[epochs]}", justify="right"),
+            text("{task.fields[metrics]}"),
+            _time_column(),
+            console=console,
+            # A benchmark times its fits: few redraws take little from them.
+            refresh_per_second=4,
+        )
+        self._bars = {}
+
+    def __enter__(self):
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._progress.stop()
+
+    def fit_started(self, name, seed, n_epochs):
+        self._bars[name, seed] = self._progress.add_task(
+            f"{name} (seed {seed})",
+            total=n_epochs,
+            epochs=f"0/{n_epochs}" if n_epochs else "",
+            metrics="",
+        )
+
+    def epoch_ended(self, name, seed, epoch, n_epochs, logs):
+        shown = [key for key in ("loss", "accuracy") if key in logs]
+        self._progress.update(
+            self._bars[name, seed],
+            completed=epoch,
+            total=n_epochs,
+            epochs=f"{epoch}/{n_epochs}",
+            metrics=", ".join(f"{key} {logs[key]:.4f}" for key in shown),
+        )
+
+    def fit_ended(self, row):
+        key = row["model"], row["seed"]
+        if key not in self._bars:  # fitted elsewhere, on a cluster's workers
+            self.fit_started(*key, n_epochs=None)
+        bar = self._bars[key]
+        (task,) = (task for task in self._progress.tasks if task.id == bar)
+        # Full, and so finished, also where the fit stopped early.
+        done = task.completed or 1
+        self._progress.update(
+            bar,
+            completed=done,
+            total=done,
+            metrics=f"test accuracy {row['accuracy']:.4f}",
+            fit_s=row["fit_s"],  # measured where it ran, as in the table
+        )
+
+
+def _time_column():
+    """A column of `_ProgressBars`: time spent and left, then the fit's time."""
+    from rich.progress import ProgressColumn
+    from rich.table import Column
+    from rich.text import Text
+
+    def clock(seconds):
+        minutes, seconds = divmod(max(0, int(seconds or 0)), 60)
+        hours, minutes = divmod(minutes, 60)
+        return (
+            f"{hours}:{minutes:02d}:{seconds:02d}"
+            if hours
+            else f"{minutes}:{seconds:02d}"
+        )
+
+    class TimeColumn(ProgressColumn):
+        def render(self, task):
+            if task.finished:  # trained; the fit's own time once it ends
+                spent = task.fields.get("fit_s", task.finished_time)
+                return Text(clock(spent), style="progress.elapsed")
+            text = Text(clock(task.elapsed), style="progress.elapsed")
+            if task.time_remaining is not None:
+                text.append(f", {clock(task.time_remaining)} left")
+            return text
+
+    return TimeColumn(table_column=Column(no_wrap=True, overflow="ellipsis"))
+
+
 def _use_agg_backend():
     import matplotlib
 
@@ -210,7 +346,7 @@ def _use_agg_backend():
 
 
 @contextlib.contextmanager
-def _dask_backend(address):
+def _dask_backend(address, say=_print):
     """Send joblib's work, and so the benchmark's fits, to a Dask cluster."""
     if address is None:
         yield
@@ -230,7 +366,7 @@ def _dask_backend(address):
             f"cannot reach the Dask scheduler at {address}: {error}. Check the "
             "address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running."
         ) from None
-    _print(f"Fitting on the Dask cluster at {address}")
+    say(f"Fitting on the Dask cluster at {address}")
     with client, joblib.parallel_config(backend="dask"):
         yield
 
@@ -254,8 +390,10 @@ def _add_benchmark(commands):
         "benchmark",
         help="compare the models on one data set; write a table and plots",
         description="Fit each model on the same training set, score it on the "
-        "official test set, print the results as it goes, and write results.csv, "
-        "results.json, results.md and PNG plots into --output.",
+        "official test set, and write results.csv, results.json, results.md and "
+        "PNG plots into --output. In a terminal a live bar follows each model's "
+        "fit; in a file or log each model gets one line as its fit ends. The "
+        "results table is printed at the end.",
     )
     bench.add_argument(
         "--models",
@@ -286,6 +424,11 @@ def _add_benchmark(commands):
         default="benchmark-results",
         metavar="DIR",
         help="folder for results and plots (default: benchmark-results)",
+    )
+    bench.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the results table (and errors)",
     )
     bench.set_defaults(run=_benchmark)
 

@@ -68,6 +68,50 @@ def test_keras_models_report_each_epoch(split):
     assert model[-1].callbacks is None  # the caller's estimator is untouched
 
 
+class RecordedProgress:
+    def __init__(self):
+        self.events = []
+
+    def fit_started(self, name, seed, n_epochs):
+        self.events.append(("started", name, seed, n_epochs))
+
+    def epoch_ended(self, name, seed, epoch, n_epochs, logs):
+        self.events.append(("epoch", name, seed, epoch, n_epochs, sorted(logs)))
+
+    def fit_ended(self, row):
+        self.events.append(("ended", row["model"], row["seed"]))
+
+
+def test_a_progress_object_gets_each_fit_and_epoch(split):
+    progress = RecordedProgress()
+    estimators = {
+        "mlp": make_pipeline(PixelNormalizer(), fast_mlp(epochs=2)),
+        "logreg": make_logistic_baseline(),
+    }
+    _, fitted = run_benchmark(estimators, *split, progress=progress)
+    metrics = ["accuracy", "loss"]
+    assert progress.events == [
+        ("started", "mlp", 0, 2),
+        ("epoch", "mlp", 0, 1, 2, metrics),
+        ("epoch", "mlp", 0, 2, 2, metrics),
+        ("ended", "mlp", 0),
+        ("started", "logreg", 0, None),
+        ("ended", "logreg", 0),
+    ]
+    # The fitted model keeps no reference to what followed its fit.
+    assert fitted["mlp", 0][-1].callbacks is None
+
+
+def test_fits_run_elsewhere_report_only_their_end(split):
+    from joblib import parallel_config
+
+    progress = RecordedProgress()
+    estimators = {"logreg": make_logistic_baseline()}
+    with parallel_config(backend="threading"):
+        run_benchmark(estimators, *split, seeds=[0, 1], progress=progress, n_jobs=2)
+    assert progress.events == [("ended", "logreg", 0), ("ended", "logreg", 1)]
+
+
 def test_summarize_mean_and_std(split):
     results, _ = run_benchmark(
         {"dummy": DummyClassifier(strategy="stratified")}, *split, seeds=range(3)
