@@ -152,7 +152,11 @@ def _predict(args):
             "INPUT must be one Kaggle-format .csv file, or .png or .jpg images"
         )
     image_shape = getattr(final_estimator(model), "image_shape_", None)
-    X = load_images(inputs, image_shape or resolve_image_shape(model.n_features_in_))
+    X = load_images(
+        inputs,
+        image_shape or resolve_image_shape(model.n_features_in_),
+        center=args.center,
+    )
     for path, label in zip(inputs, model.predict(X), strict=True):
         _print(f"{path}: {label}")
     return 0
@@ -483,9 +487,10 @@ def _add_predict(commands):
         "predict",
         help="predict labels for a Kaggle CSV or PNG images",
         description="Predict with a saved model: INPUT is a Kaggle-format CSV "
-        "(pixel0..pixelN columns) or PNG or JPEG images, converted to "
-        "grayscale, resized to the model's image size and inverted if the "
-        "background is light.",
+        "(pixel0..pixelN columns) or PNG or JPEG images of any size, "
+        "grayscale or colour, brought into MNIST's format: white ink on black, "
+        "cropped to the ink, scaled into a 20x20 box and centred by the "
+        "centre of mass in 28x28 (for a model of another size, in proportion).",
     )
     _add_model_argument(predict)
     predict.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -493,6 +498,13 @@ def _add_predict(commands):
         "--output",
         metavar="CSV",
         help="for a CSV input, write a Kaggle submission here",
+    )
+    predict.add_argument(
+        "--no-center",
+        dest="center",
+        action="store_false",
+        help="only resize images to the model's size (and invert light ones): "
+        "for models trained on images that fill the frame, unlike MNIST's",
     )
     predict.set_defaults(run=_predict)
 

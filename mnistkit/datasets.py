@@ -452,11 +452,13 @@ def load_train_test(name="auto", *, n_train=None, random_state=0):
     )
 
 
-def load_images(paths, image_shape):
-    """Read image files as rows of pixels, white digits on black as in MNIST.
+def load_images(paths, image_shape, *, center=True):
+    """Read image files as rows of pixels in MNIST's format, white on black.
 
-    Each image is converted to grayscale, resized to `image_shape` and, when
-    its background is light (a mean above 127), inverted.
+    Each image, of any size, grayscale or colour, is converted to grayscale
+    and brought into MNIST's format by :func:`~mnistkit.center_digit`: the
+    ink cropped, scaled into a box of 20/28 of the image side, centred by its
+    centre of mass, and inverted when it is dark on a light background.
 
     Parameters
     ----------
@@ -465,6 +467,10 @@ def load_images(paths, image_shape):
     image_shape : tuple of int
         ``(height, width)`` or ``(height, width, 1)`` of the images a model
         expects, e.g. a fitted ``CNNClassifier``'s ``image_shape_``.
+    center : bool, default=True
+        Bring each digit into MNIST's format. False only resizes each image
+        to `image_shape` and inverts it when its mean is light. Images that
+        are not square are always only resized.
 
     Returns
     -------
@@ -482,29 +488,37 @@ def load_images(paths, image_shape):
     >>> import numpy as np
     >>> from PIL import Image
     >>> from mnistkit import load_images
+    >>> page = np.full((60, 80), 255, np.uint8)  # white paper
+    >>> page[10:40, 50:56] = 0  # a dark stroke, off-centre
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = pathlib.Path(folder, "digit.png")
-    ...     Image.fromarray(np.full((56, 56), 255, np.uint8)).save(path)
+    ...     Image.fromarray(page).save(path)
     ...     X = load_images([path], (28, 28))
-    >>> X.shape, int(X.max())
-    ((1, 784), 0)
+    >>> X.shape, int(X.max()), X.reshape(28, 28)[14].nonzero()[0].tolist()
+    ((1, 784), 255, [12, 13, 14, 15])
     """
     from PIL import Image, UnidentifiedImageError
+
+    from .preprocessing import center_digit
 
     height, width = image_shape[:2]
     rows = []
     for path in paths:
         try:
             with Image.open(path) as image:
-                gray = image.convert("L").resize(
-                    (width, height), Image.Resampling.LANCZOS
-                )
+                gray = image.convert("L")
         except UnidentifiedImageError:
             raise ValueError(f"{path} is not a readable image file.") from None
-        pixels = np.asarray(gray)
-        if pixels.mean() > 127:  # a dark digit on a light background
-            pixels = 255 - pixels
-        rows.append(pixels.reshape(-1))
+        if center and height == width:
+            box_size = max(1, round(height * 20 / 28))  # MNIST's 20 of 28
+            pixels = center_digit(
+                np.asarray(gray), output_size=height, box_size=box_size
+            )
+        else:
+            pixels = np.asarray(gray.resize((width, height), Image.Resampling.LANCZOS))
+            if pixels.mean() > 127:  # a dark digit on a light background
+                pixels = 255 - pixels
+        rows.append(np.round(pixels).astype(np.uint8).reshape(-1))
     return np.stack(rows) if rows else np.empty((0, height * width), np.uint8)
 
 

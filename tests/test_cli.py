@@ -147,26 +147,22 @@ def test_train_evaluate_predict(tmp_path, capsys):
     assert main(["predict", str(model), str(csv), "--output", str(submission)]) == 0
     assert pd.read_csv(submission)["Label"].tolist() == labels
 
-    # PNG images: one as MNIST draws it, one dark-on-light and larger.
+    # PNG images: one as it is, one dark-on-light, larger and off-centre.
     image = test.images[0]
     Image.fromarray(image).save(tmp_path / "digit.png")
-    big = Image.fromarray(255 - image).resize((28, 28), Image.Resampling.NEAREST)
-    big.save(tmp_path / "inverted.png")
+    page = np.full((60, 50), 255, np.uint8)
+    page[5:37, 12:44] = 255 - np.kron(image, np.ones((4, 4), np.uint8))
+    Image.fromarray(page).save(tmp_path / "page.png")
+    paths = [str(tmp_path / "digit.png"), str(tmp_path / "page.png")]
     capsys.readouterr()
-    assert (
-        main(
-            [
-                "predict",
-                str(model),
-                str(tmp_path / "digit.png"),
-                str(tmp_path / "inverted.png"),
-            ]
-        )
-        == 0
-    )
+    # The digits fill their 8x8 frame, unlike MNIST's: read them as they are.
+    assert main(["predict", str(model), paths[0], "--no-center"]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{paths[0]}: {labels[0]}"]
+    # Brought into MNIST's format, both images give the same label.
+    assert main(["predict", str(model), *paths]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"{tmp_path / 'digit.png'}: {labels[0]}"
-    assert out[1].startswith(f"{tmp_path / 'inverted.png'}: ")
+    assert [line.split(": ")[0] for line in out] == paths
+    assert out[0].split(": ")[1] == out[1].split(": ")[1]
 
 
 @pytest.mark.parametrize(

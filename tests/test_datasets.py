@@ -22,6 +22,7 @@ from mnistkit import (
     PixelNormalizer,
     load_digits_images,
     load_fashion_mnist,
+    load_images,
     load_kaggle_digits,
     load_mnist,
     write_kaggle_submission,
@@ -341,3 +342,28 @@ def test_submission_is_never_half_written(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_kaggle_submission([1, 2, 3], path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_load_images_brings_any_digit_image_into_mnists_format(tmp_path):
+    from PIL import Image
+
+    digit = np.zeros((28, 28), np.uint8)
+    digit[4:24, 12:16] = 255  # a "1", centred as MNIST's are
+    # The same digit, three times larger, dark on light, in an RGB photo corner.
+    page = np.full((120, 150), 240, np.uint8)
+    page[10:70, 90:102] = 20
+    Image.fromarray(digit).save(tmp_path / "digit.png")
+    Image.fromarray(page).convert("RGB").save(tmp_path / "photo.jpg", quality=95)
+    paths = [tmp_path / "digit.png", tmp_path / "photo.jpg"]
+    X = load_images(paths, (28, 28))
+    assert X.shape == (2, 784) and X.dtype == np.uint8
+    np.testing.assert_allclose(X[1], X[0], atol=40)
+    # Without centering, the photo's digit stays in its corner.
+    plain = load_images(paths, (28, 28), center=False)
+    assert plain[1].reshape(28, 28)[:, :14].max() < 50
+
+
+def test_load_images_names_a_file_that_is_no_image(tmp_path):
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(ValueError, match=r"notes\.png is not a readable image"):
+        load_images([tmp_path / "notes.png"], (28, 28))
