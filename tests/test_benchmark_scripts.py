@@ -78,6 +78,16 @@ def test_search_memory_growth_counts_the_fits(digits01):
         ),
         ("time_load_mnist.py", [], "loaded (60000, 784) uint8 in a median of"),
         ("time_search_backends.py", ["--repeats", "1"], "of 1 process)"),
+        (
+            "centering_accuracy.py",
+            ["--n-train", "2000", "--n-test", "300"],
+            "| all | 0.",
+        ),
+        (
+            "fine_tuning.py",
+            ["--n-train", "2000", "--sizes", "100", "--seeds", "0"],
+            "| 100 | fine-tuned, features frozen | 0.",
+        ),
     ],
 )
 def test_script_runs(script, options, expected, shared_data):
