@@ -42,6 +42,7 @@ _SUBMODULES = {
     "cli",
     "cluster",
     "datasets",
+    "demo",
     "export",
     "persistence",
     "plotting",

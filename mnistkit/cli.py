@@ -1,4 +1,4 @@
-"""The ``mnistkit`` command: benchmark, train, evaluate, predict and export.
+"""The ``mnistkit`` command: benchmark, train, evaluate, predict, export and demo.
 
 It parses the arguments and calls the library; each subcommand is a short
 function over library calls. Every subcommand has ``--help``. Bad arguments
@@ -169,6 +169,21 @@ def _export(args):
         raise _CommandError(f"OUTPUT must be an .onnx file, got {args.output}")
     model, _ = _load_model(args)
     _print(f"Exported to {export_onnx(model, args.output)}")
+    return 0
+
+
+def _demo(args):
+    from .demo import _check_port_free, _import_gradio, serve_demo
+
+    _check_port_free(args.host, args.port, fix="pass a free one with --port")
+    _import_gradio()
+    model, _ = _load_model(args, needs_proba=True)
+    serve_demo(
+        model,
+        host=args.host,
+        port=args.port,
+        ready=lambda url: _print(f"Drawing pad on {url} (Ctrl-C to stop)"),
+    )
     return 0
 
 
@@ -384,7 +399,14 @@ def _parser():
         description="Keras image classifiers as scikit-learn estimators.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_benchmark, _add_train, _add_evaluate, _add_predict, _add_export):
+    for add in (
+        _add_benchmark,
+        _add_train,
+        _add_evaluate,
+        _add_predict,
+        _add_export,
+        _add_demo,
+    ):
         add(commands)
     return parser
 
@@ -522,6 +544,31 @@ def _add_export(commands):
     export.set_defaults(run=_export)
 
 
+def _add_demo(commands):
+    demo = commands.add_parser(
+        "demo",
+        help="serve a drawing pad in the browser that predicts as you draw",
+        description="Serve a web page on this machine where you draw a digit "
+        "with the mouse or a finger, or drop in a PNG or JPEG, and see the "
+        "model's predicted digit and its three most probable classes. "
+        "Needs the demo extra: pip install 'mnistkit[demo]'.",
+    )
+    _add_model_argument(demo)
+    demo.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only)",
+    )
+    demo.add_argument(
+        "--port",
+        type=_port_number,
+        default=7860,
+        metavar="N",
+        help="port to listen on (default: 7860)",
+    )
+    demo.set_defaults(run=_demo)
+
+
 def _add_model_argument(parser):
     parser.add_argument("model_path", metavar="MODEL", help="a saved model file")
     parser.add_argument(
@@ -555,6 +602,13 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _port_number(text):
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"ports go up to 65535, got {value}")
     return value
 
 
