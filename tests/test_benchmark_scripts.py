@@ -84,6 +84,16 @@ def test_search_memory_growth_counts_the_fits(digits01):
             "| all | 0.",
         ),
         (
+            "search_memory.py",
+            ["--variant", "keras-adapter-clear", "--n-images", "300", "--n-rates", "1"],
+            "Variant keras-adapter-clear: resident memory growth over 3 GridSearchCV",
+        ),
+        (
+            "search_memory.py",
+            ["--variant", "no-epoch-variable", "--n-images", "300", "--n-rates", "1"],
+            "Variant no-epoch-variable: resident memory growth over 3 GridSearchCV",
+        ),
+        (
             "fine_tuning.py",
             ["--n-train", "2000", "--sizes", "100", "--seeds", "0"],
             "| 100 | fine-tuned, features frozen | 0.",
