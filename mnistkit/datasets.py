@@ -499,7 +499,7 @@ def load_images(paths, image_shape, *, center=True):
     """
     from PIL import Image, UnidentifiedImageError
 
-    from .preprocessing import center_digit
+    from .preprocessing import _mnist_box_size, center_digit
 
     height, width = image_shape[:2]
     rows = []
@@ -510,9 +510,8 @@ def load_images(paths, image_shape, *, center=True):
         except UnidentifiedImageError:
             raise ValueError(f"{path} is not a readable image file.") from None
         if center and height == width:
-            box_size = max(1, round(height * 20 / 28))  # MNIST's 20 of 28
             pixels = center_digit(
-                np.asarray(gray), output_size=height, box_size=box_size
+                np.asarray(gray), output_size=height, box_size=_mnist_box_size(height)
             )
         else:
             pixels = np.asarray(gray.resize((width, height), Image.Resampling.LANCZOS))

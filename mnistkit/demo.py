@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from .benchmark import final_estimator
-from .preprocessing import center_digit, resolve_image_shape
+from .preprocessing import _mnist_box_size, center_digit, resolve_image_shape
 
 INSTALL_HINT = "pip install 'mnistkit[demo]'"
 
@@ -112,7 +112,7 @@ def drawing_to_digit(image, size=28):
         ink_is_dark = opaque > 0 and (gray * alpha).sum() / opaque < 128
         paper = 255.0 if ink_is_dark else 0.0
         gray = gray * alpha + paper * (1 - alpha)
-    return center_digit(gray, output_size=size, box_size=max(1, round(size * 20 / 28)))
+    return center_digit(gray, output_size=size, box_size=_mnist_box_size(size))
 
 
 def predict_drawing(model, image):

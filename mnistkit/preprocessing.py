@@ -466,6 +466,11 @@ class DigitCenterer(TransformerMixin, BaseEstimator):
         return tags
 
 
+def _mnist_box_size(output_size):
+    """The side of MNIST's digit box in a frame of `output_size`: 20 of 28."""
+    return max(1, round(output_size * 20 / 28))
+
+
 # Ink fainter than this fraction of the image's strongest is background noise
 # when cropping: paper texture, JPEG artefacts, a scanner's shadow.
 _INK_THRESHOLD = 0.2
