@@ -39,6 +39,7 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._fine_tuning import freeze_features, slow_down_features, starting_network
+from ._hardware import native_bfloat16
 from ._runtime import custom_gradients_released, keras, quiet, tf
 from ._training import (
     StopOnDivergence,
@@ -535,6 +536,13 @@ class BaseKerasClassifier(KerasClassifier):
     def _network_seed(self):
         """The seed for `_build_network`: this fit's, or None outside a fit."""
         return getattr(self, "_seed_of_this_fit", None)
+
+    def _resolved_dtype_policy(self):
+        """`dtype_policy`, with "auto" decided for this machine."""
+        if self.dtype_policy != "auto":
+            return self.dtype_policy
+        on_gpu = bool(tf.config.list_physical_devices("GPU"))
+        return "mixed_bfloat16" if native_bfloat16() and not on_gpu else "float32"
 
     def _images_as_rows(self, X):
         """Flatten (n, height, width[, channels]) arrays into rows of pixels."""

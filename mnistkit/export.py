@@ -120,13 +120,19 @@ def _inference_network(model):
             x = keras.layers.Rescaling(1.0 / step.max_value)(x)
         # An ImageReshaper's images are flattened again by the classifier.
     # A copy of the trained network: the original carries its optimizer, whose
-    # variables Keras's export cannot trace.
-    copy = keras.models.clone_model(classifier.model_)
+    # variables Keras's export cannot trace. The copy computes in float32:
+    # ONNX Runtime has no bfloat16 convolutions on the CPU.
+    copy = keras.models.clone_model(classifier.model_, clone_function=_in_float32)
     copy.set_weights(classifier.model_.get_weights())
     probabilities = keras.ops.cast(copy(x), "float32")
     network = keras.Model(pixels, probabilities)
     network(keras.ops.zeros((1, n_features)))  # Keras exports called models only
     return network
+
+
+def _in_float32(layer):
+    """A new layer configured as `layer`, computing in float32."""
+    return type(layer).from_config({**layer.get_config(), "dtype": "float32"})
 
 
 def _describe(steps):

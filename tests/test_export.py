@@ -32,6 +32,17 @@ def test_pipeline_with_pixel_scaling(make_classifier, digits, tmp_path):
         )
 
 
+def test_bfloat16_network_exports_in_float32(make_classifier, digits01, tmp_path):
+    # ONNX Runtime has no bfloat16 convolutions: the graph computes in float32,
+    # with the trained weights, so only bfloat16's rounding differs.
+    X, y = digits01
+    model = make_classifier(epochs=3, dtype_policy="mixed_bfloat16").fit(X, y)
+    proba = _onnx_proba(export_onnx(model, tmp_path / "model.onnx"), X)
+    assert np.abs(proba - model.predict_proba(X)).max() <= 0.05
+    agreement = np.mean(model.classes_[proba.argmax(axis=1)] == model.predict(X))
+    assert agreement >= 0.99
+
+
 def test_classifier_alone_and_what_cannot_be_exported(digits01, tmp_path):
     from conftest import fast_mlp
 
