@@ -4,6 +4,7 @@ Each is a plain scikit-learn Pipeline: ``PixelNormalizer`` then the model, so th
 comparison with `CNNClassifier` and `MLPClassifier` is on identical inputs.
 """
 
+from sklearn.decomposition import PCA
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -41,13 +42,21 @@ def make_logistic_baseline(*, max_value=255.0, **params):
     return Pipeline([("normalize", PixelNormalizer(max_value)), ("logreg", logreg)])
 
 
-def make_svm_baseline(*, max_value=255.0, kernel_approximation=None, **params):
+def make_svm_baseline(
+    *, max_value=255.0, n_components=None, kernel_approximation=None, **params
+):
     """Support vector machine with an RBF kernel, on pixels scaled to [0, 1].
 
     Parameters
     ----------
     max_value : float, default=255.0
         Passed to `PixelNormalizer`: the intensity that maps to 1.
+    n_components : int or None, default=None
+        Project the pixels onto their first `n_components` principal
+        components (``PCA``) before the SVM. Each kernel evaluation then costs
+        ``n_components / n_pixels`` as much: on MNIST, 50 components train
+        the exact SVM's kernel about 15 times faster, and the directions
+        dropped are mostly noise. None keeps every pixel.
     kernel_approximation : int or None, default=None
         None trains an exact ``SVC`` (defaults ``C=5, gamma=0.05``, the
         classic setting for MNIST; its fit grows quadratically with the number
@@ -62,8 +71,8 @@ def make_svm_baseline(*, max_value=255.0, kernel_approximation=None, **params):
     Returns
     -------
     pipeline : sklearn.pipeline.Pipeline
-        Steps ``"normalize"`` and ``"svm"``, with ``"nystroem"`` between them
-        when approximating the kernel.
+        Steps ``"normalize"`` and ``"svm"``, with ``"pca"`` between them
+        with `n_components` and ``"nystroem"`` when approximating the kernel.
 
     Examples
     --------
@@ -75,8 +84,16 @@ def make_svm_baseline(*, max_value=255.0, kernel_approximation=None, **params):
     >>> approx = make_svm_baseline(kernel_approximation=300, random_state=0)
     >>> approx.fit(X, y).score(X_test, y_test) > 0.95
     True
+    >>> projected = make_svm_baseline(n_components=20, gamma=0.2)
+    >>> [step for step, _ in projected.steps]
+    ['normalize', 'pca', 'svm']
+    >>> projected.fit(X, y).score(X_test, y_test) > 0.95
+    True
     """
     steps = [("normalize", PixelNormalizer(max_value))]
+    if n_components is not None:
+        # PCA's randomized solver would make the fit depend on a seed.
+        steps.append(("pca", PCA(n_components, svd_solver="covariance_eigh")))
     if kernel_approximation is None:
         steps.append(("svm", SVC(**{"C": 5.0, "gamma": 0.05, **params})))
     else:
