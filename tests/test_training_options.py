@@ -190,9 +190,27 @@ def test_presets_are_the_defaults_or_named_configurations():
     accurate = make_preset("cnn-accurate", random_state=3)
     assert accurate.augment and accurate.architecture == "deep"
     assert accurate.random_state == 3
+    assert accurate.dtype_policy == "auto"
     assert set(PRESETS) == {"cnn-fast", "cnn-accurate", "cnn-keras-example", "mlp"}
     with pytest.raises(ValueError, match="Unknown preset 'cnn'; choose one of"):
         make_preset("cnn")
+
+
+def test_best_preset_votes_over_accurate_networks_with_distinct_seeds():
+    best = make_preset("cnn-best", random_state=0, n_jobs=2, epochs=3)
+    members = [member for _, member in best.estimators]
+    assert (len(members), best.voting, best.n_jobs) == (5, "soft", 2)
+    assert len({member.random_state for member in members}) == 5
+    for member in members:
+        assert member.get_params() == {
+            **make_preset("cnn-accurate", epochs=3).get_params(),
+            "random_state": member.random_state,
+        }
+    same = make_preset("cnn-best", random_state=0, n_jobs=2, epochs=3)
+    assert [m.random_state for _, m in same.estimators] == [
+        m.random_state for m in members
+    ]
+    assert len(make_preset("cnn-best", n_members=2).estimators) == 2
 
 
 def test_keras_example_preset_trains_as_the_example():
@@ -202,6 +220,62 @@ def test_keras_example_preset_trains_as_the_example():
     # Keras's validation_split, as the example: the last 10% of the rows.
     assert model.get_params()["fit__validation_split"] == 0.1
     assert model.validation_fraction is None
+
+
+# -- Precision ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_classifier", [fast_cnn, fast_mlp])
+def test_bfloat16_networks_compute_in_bfloat16_and_answer_in_float32(
+    make_classifier, digits01
+):
+    import keras
+
+    X, y = digits01
+    model = make_classifier(dtype_policy="mixed_bfloat16", epochs=3).fit(X, y)
+    hidden, output = model.model_.layers[-2], model.model_.layers[-1]
+    assert hidden.compute_dtype == "bfloat16" and hidden.variable_dtype == "float32"
+    assert output.compute_dtype == "float32"
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    assert model.score(X, y) > 0.8
+    # The caller's Keras policy is left as it was.
+    assert keras.config.dtype_policy().name == "float32"
+
+
+@pytest.mark.parametrize("has_bfloat16", [True, False])
+def test_auto_precision_follows_the_cpu(has_bfloat16, digits01, monkeypatch):
+    from mnistkit import _keras_base
+
+    monkeypatch.setattr(_keras_base, "native_bfloat16", lambda: has_bfloat16)
+    X, y = digits01
+    model = fast_cnn(dtype_policy="auto", epochs=1).fit(X, y)
+    expected = "bfloat16" if has_bfloat16 else "float32"
+    assert model.model_.layers[-2].compute_dtype == expected
+
+
+def test_cpu_flags_decide_native_bfloat16(monkeypatch):
+    from mnistkit import _hardware
+
+    for flags, expected in [
+        ({"avx2", "avx512f"}, False),
+        ({"avx512f", "avx512_bf16"}, True),
+        ({"amx_tile", "amx_bf16"}, True),
+        (set(), False),
+    ]:
+        monkeypatch.setattr(
+            _hardware, "cpu_flags", lambda flags=flags: frozenset(flags)
+        )
+        assert _hardware.native_bfloat16() is expected
+        described = _hardware.describe_machine()
+        assert described.startswith(_hardware.cpu_model())
+        assert ("avx512_bf16" in described) == ("avx512_bf16" in flags)
+
+
+def test_unknown_dtype_policy_is_named(digits01):
+    X, y = digits01
+    with pytest.raises(ValueError, match="dtype_policy"):
+        fast_cnn(dtype_policy="float16").fit(X, y)
 
 
 # -- Data handling -------------------------------------------------------------------
