@@ -106,7 +106,7 @@ def main(argv=None):
     parser.add_argument("--n-test", type=int, default=10_000, help="test images used")
     parser.add_argument("--seed", type=int, default=0, help="distortions' seed (0)")
     args = parser.parse_args(argv)
-    from cpu_benchmark import cpu_model  # a sibling script
+    from mnistkit._hardware import describe_machine
 
     data = load_train_test("mnist", n_train=args.n_train, random_state=0)
     digits = np.asarray(data.X_test)[: args.n_test].reshape(-1, 28, 28)
@@ -126,7 +126,8 @@ def main(argv=None):
         rows.append((name, np.stack([naive_28x28(im) for im in images]), images))
 
     print(
-        f"\nCPU: {cpu_model()}. {data.description}. Accuracy of CNNClassifier() on "
+        f"\nCPU: {describe_machine()}. {data.description}. Accuracy of "
+        "CNNClassifier() on "
         f"{len(y_test)} test digits, distortions seeded with {args.seed}.\n"
     )
     print("| test images | resized to 28x28 | with center_digit | centering s |")

@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import functools
 import gc
-import platform
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import pandas as pd
 from sklearn.model_selection import GridSearchCV
 
 from mnistkit import load_train_test, make_preset
+from mnistkit._hardware import describe_machine
 from mnistkit._runtime import custom_gradients_released, keras
 from mnistkit.benchmark import _resident_bytes
 from mnistkit.preprocessing import resolve_image_shape
@@ -102,7 +102,8 @@ def run_cpu_benchmark(
     y_test,
     *,
     repeats=5,
-    accurate_seeds=3,
+    accurate_seeds=5,
+    wrappers=True,
     epochs=None,
     progress=None,
 ):
@@ -113,7 +114,9 @@ def run_cpu_benchmark(
     scikeras's ``KerasClassifier`` (``scikeras``) and through `CNNClassifier`
     (``mnistkit-example``, the "cnn-keras-example" preset), then the
     "cnn-fast" and "mlp" presets. Then "cnn-accurate" trains once per seed in
-    ``range(accurate_seeds)``.
+    ``range(accurate_seeds)``, and ``cnn-best`` is the soft vote of these
+    networks (the mean of their probabilities, as the "cnn-best" preset's
+    `VotingClassifier` computes it), timed as their fits one after the other.
 
     The three runs of the Keras example's network take turns at going first,
     so that a drift of the machine within a round favours none of them. Every
@@ -129,8 +132,12 @@ def run_cpu_benchmark(
         Integer class labels.
     repeats : int, default=5
         Rounds of the side-by-side comparison.
-    accurate_seeds : int, default=3
+    accurate_seeds : int, default=5
         Fits of the "cnn-accurate" preset; 0 for none.
+    wrappers : bool, default=True
+        Also train the Keras example's network through scikeras and through
+        `CNNClassifier`; False keeps only the Keras example, the reference of
+        the presets' time ratios.
     epochs : int or None, default=None
         Epochs of every model, for quick runs; None trains each as configured.
     progress : callable or None, default=None
@@ -207,21 +214,28 @@ def run_cpu_benchmark(
         y_pred = model.predict(X_test)
         return fit_s, keras_fit_s, time.perf_counter() - start, y_pred
 
+    accurate_probabilities = []
+
     def preset(name):
         def run(seed):
             model = make_preset(name, random_state=seed, **quick)
             fit_s, keras_fit_s = _timed(model.fit, X_train, y_train)
             start = time.perf_counter()
-            y_pred = model.predict(X_test)
-            return fit_s, keras_fit_s, time.perf_counter() - start, y_pred
+            proba = model.predict_proba(X_test)
+            y_pred = model.classes_[proba.argmax(axis=1)]
+            predict_s = time.perf_counter() - start
+            if name == "cnn-accurate":
+                accurate_probabilities.append(proba)
+            return fit_s, keras_fit_s, predict_s, y_pred
 
         return run
 
-    same_network = [
-        ("keras-example", keras_example),
-        ("scikeras", scikeras_example),
-        ("mnistkit-example", preset("cnn-keras-example")),
-    ]
+    same_network = [("keras-example", keras_example)]
+    if wrappers:
+        same_network += [
+            ("scikeras", scikeras_example),
+            ("mnistkit-example", preset("cnn-keras-example")),
+        ]
     schedule = []
     for round_ in range(repeats):
         turn = round_ % len(same_network)
@@ -250,6 +264,26 @@ def run_cpu_benchmark(
                 f"{name} (round {round_}): accuracy {row['accuracy']:.4f}, "
                 f"fit {fit_s:.1f} s, predict {predict_s:.2f} s"
             )
+    if len(accurate_probabilities) > 1:
+        members = [row for row in rows if row["model"] == "cnn-accurate"]
+        vote = np.mean(accurate_probabilities, axis=0).argmax(axis=1)
+        rows.append(
+            dict(
+                model="cnn-best",
+                round=0,
+                seed=0,
+                accuracy=float(np.mean(vote == y_test)),
+                **{
+                    column: sum(member[column] for member in members)
+                    for column in ("fit_s", "keras_fit_s", "predict_s")
+                },
+            )
+        )
+        if progress:
+            progress(
+                f"cnn-best (soft vote of {len(members)} cnn-accurate networks): "
+                f"accuracy {rows[-1]['accuracy']:.4f}"
+            )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -269,7 +303,8 @@ def summarize_cpu_benchmark(results):
         ``predict_s`` (medians), and ``n_fits``.
     ratios : dict of str to float
         Medians over rounds of per-round fit-time ratios (``cnn-fast /
-        keras-example``, ``mnistkit-example / keras-example`` and
+        keras-example``, ``mlp / keras-example``, ``mnistkit-example /
+        keras-example`` and
         ``mnistkit-example / scikeras``), and medians over fits of each
         wrapper's fit time over the ``keras.Model.fit`` inside it
         (``mnistkit-example / its keras.Model.fit`` and ``scikeras / its
@@ -303,6 +338,7 @@ def summarize_cpu_benchmark(results):
     ratios = {}
     for model, reference in [
         ("cnn-fast", "keras-example"),
+        ("mlp", "keras-example"),
         ("mnistkit-example", "keras-example"),
         ("mnistkit-example", "scikeras"),
     ]:
@@ -401,23 +437,12 @@ def _time_in_keras_fit():
         keras.Model.fit = original_fit
 
 
-def cpu_model():
-    """The processor's model name, for the report."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def report(results, description, memory_line=None):
     """The Markdown report: the table of medians, then the time ratios."""
     summary, ratios = summarize_cpu_benchmark(results)
     lines = [
-        f"Data: {description}. CPU: {cpu_model()}.",
+        f"Data: {description}. CPU: {describe_machine()}; cnn-accurate computes "
+        f"in {make_preset('cnn-accurate')._resolved_dtype_policy()}.",
         "",
         "| model | test accuracy | std | fit s (median) | outside keras.Model.fit "
         "s (median) | predict s (median) | fits |",
@@ -444,7 +469,13 @@ def main(argv=None):
     parser.add_argument("--n-train", type=int, help="a stratified sample of N images")
     parser.add_argument("--repeats", type=int, default=5, help="rounds (5)")
     parser.add_argument(
-        "--accurate-seeds", type=int, default=3, help="cnn-accurate fits (3)"
+        "--accurate-seeds", type=int, default=5, help="cnn-accurate fits (5)"
+    )
+    parser.add_argument(
+        "--wrappers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also train the Keras example through scikeras and CNNClassifier",
     )
     parser.add_argument("--epochs", type=int, help="epochs of every model, to try")
     parser.add_argument(
@@ -470,6 +501,7 @@ def main(argv=None):
         data.y_test,
         repeats=args.repeats,
         accurate_seeds=args.accurate_seeds,
+        wrappers=args.wrappers,
         epochs=args.epochs,
         progress=lambda line: print(line, flush=True),
     )

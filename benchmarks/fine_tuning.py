@@ -42,7 +42,7 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
-    from cpu_benchmark import cpu_model  # a sibling script
+    from mnistkit._hardware import describe_machine
 
     mnist = load_train_test("mnist", n_train=args.n_train, random_state=0)
     source = make_pipeline(PixelNormalizer(), CNNClassifier(random_state=0))
@@ -93,7 +93,8 @@ def main(argv=None):
             )
 
     print(
-        f"\nCPU: {cpu_model()}. Fashion-MNIST test accuracy (10,000 images), mean "
+        f"\nCPU: {describe_machine()}. Fashion-MNIST test accuracy (10,000 "
+        "images), mean "
         f"and standard deviation over seeds {args.seeds}; CNNClassifier with "
         f"{SMALL_DATA_TRAINING}; source trained on MNIST.\n"
     )

@@ -132,7 +132,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    from cpu_benchmark import cpu_model  # a sibling script
+    from mnistkit._hardware import describe_machine
 
     data = load_train_test("mnist", n_train=args.n_train, random_state=0)
     X_train = (data.X_train / np.float32(255)).astype(np.float32)
@@ -193,7 +193,7 @@ def main(argv=None):
         print(f"timed predict on {n} images", flush=True)
 
     lines = [
-        f"CPU: {cpu_model()}. {data.description}. Median ms of predict "
+        f"CPU: {describe_machine()}. {data.description}. Median ms of predict "
         f"({args.repeats} calls; {args.repeats_large} for 10,000 images).",
         "",
         "| system | " + " | ".join(_images(n) for n in BATCH_SIZES) + " |",

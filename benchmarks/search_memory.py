@@ -106,9 +106,10 @@ def main(argv=None):
     parser.add_argument("--n-images", type=int, default=3000, help="(3000)")
     parser.add_argument("--n-rates", type=int, default=10, help="learning rates (10)")
     args = parser.parse_args(argv)
-    from cpu_benchmark import cpu_model, search_memory_growth  # a sibling script
+    from cpu_benchmark import search_memory_growth  # a sibling script
 
     from mnistkit import load_mnist, make_preset
+    from mnistkit._hardware import describe_machine
 
     if args.variant in ("clear-kernel-cache", "no-epoch-variable"):
         _clear_kernel_cache_each_fit(args.clear_at)
@@ -129,7 +130,8 @@ def main(argv=None):
         {"learning_rate": list(np.geomspace(0.002, 0.03, args.n_rates))},
     )
     print(
-        f"CPU: {cpu_model()}. Variant {args.variant}: resident memory growth over "
+        f"CPU: {describe_machine()}. Variant {args.variant}: resident memory "
+        "growth over "
         f"{n_fits} GridSearchCV fits of cnn-fast on {n} images: {growth_mb:.0f} MiB"
     )
 

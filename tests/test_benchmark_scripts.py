@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
     argv = ["--n-train", "600", "--epochs", "1", "--repeats", "2"]
-    argv += ["--accurate-seeds", "1", "--memory-fits", "3", "--output", str(tmp_path)]
+    argv += ["--accurate-seeds", "2", "--memory-fits", "3", "--output", str(tmp_path)]
     benchmark_script("cpu_benchmark").main(argv)
     results = pd.read_csv(tmp_path / "results.csv")
     assert results.groupby("model").size().to_dict() == {
@@ -24,7 +24,8 @@ def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, cap
         "mnistkit-example": 2,
         "cnn-fast": 2,
         "mlp": 2,
-        "cnn-accurate": 1,
+        "cnn-accurate": 2,
+        "cnn-best": 1,
     }
     assert (results["accuracy"] > 0.1).all()  # one epoch on 600 images
     # The Keras example's network goes first in one round, scikeras in the next.
@@ -47,6 +48,7 @@ def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, cap
     assert "CPU: " in report.splitlines()[0]
     for line in [
         "fit time cnn-fast / keras-example:",
+        "fit time mlp / keras-example:",
         "fit time mnistkit-example / keras-example:",
         "fit time mnistkit-example / scikeras:",
         "fit time mnistkit-example / its keras.Model.fit:",
@@ -55,6 +57,10 @@ def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, cap
     ]:
         assert line in report
     assert report in capsys.readouterr().out
+    # The ensemble's row: the two networks' soft vote, timed as both fits.
+    accurate = results[results["model"] == "cnn-accurate"]
+    (best,) = results[results["model"] == "cnn-best"].itertuples()
+    assert best.fit_s == pytest.approx(accurate["fit_s"].sum())
 
 
 def test_search_memory_growth_counts_the_fits(digits01):
