@@ -100,6 +100,11 @@ def test_search_memory_growth_counts_the_fits(digits01):
             "Variant no-epoch-variable: resident memory growth over 3 GridSearchCV",
         ),
         (
+            "ensemble_accuracy.py",
+            ["--n-train", "1000", "--set", "epochs=1", "--members", "2"],
+            "| 0 | 0.",
+        ),
+        (
             "fine_tuning.py",
             ["--n-train", "2000", "--sizes", "100", "--seeds", "0"],
             "| 100 | fine-tuned, features frozen | 0.",

@@ -49,3 +49,14 @@ def test_a_member_without_a_seed_is_refused():
         make_ensemble(KNeighborsClassifier(), 2, random_state=0)
     # An unseeded ensemble needs none.
     make_ensemble(KNeighborsClassifier(), 2)
+
+
+def test_members_fitted_at_once_equal_members_fitted_in_turn(digits01):
+    import joblib
+
+    X, y = digits01
+    in_turn = make_ensemble(fast_mlp(epochs=3), 2, random_state=0).fit(X, y)
+    at_once = make_ensemble(fast_mlp(epochs=3), 2, random_state=0, n_jobs=2)
+    with joblib.parallel_config(backend="threading"):
+        at_once.fit(X, y)
+    np.testing.assert_array_equal(at_once.predict_proba(X), in_turn.predict_proba(X))
