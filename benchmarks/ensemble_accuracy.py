@@ -9,7 +9,7 @@ vote's.
 
     MNISTKIT_DATA=../shared/data python benchmarks/ensemble_accuracy.py
 
-``--n-train 2000 --set epochs=1 --members 2`` is a quick trial. A member
+``--n-train 2000 --epochs 1 --members 2`` is a quick trial. A member
 takes as long as one "cnn-accurate" fit; the whole ensemble, five of those on
 one machine whose cores are busy with one, and about one on five workers
 (``--n-jobs`` runs members in joblib's processes on this machine).
@@ -24,41 +24,23 @@ from mnistkit import load_train_test, make_preset
 from mnistkit._hardware import describe_machine
 
 
-def parse_setting(text):
-    """``"name=value"`` as ``(name, int or float or str)``."""
-    name, _, value = text.partition("=")
-    for kind in (int, float):
-        try:
-            return name, kind(value)
-        except ValueError:
-            pass
-    return name, value
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, nargs="+", default=[0])
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--n-train", type=int, help="a stratified sample")
-    parser.add_argument(
-        "--set",
-        dest="settings",
-        metavar="NAME=VALUE",
-        type=parse_setting,
-        action="append",
-        default=[],
-        help="a parameter of every member, e.g. epochs=1",
-    )
+    parser.add_argument("--epochs", type=int, help="of every member, for a trial")
     args = parser.parse_args(argv)
 
     data = load_train_test("mnist", n_train=args.n_train)
     X_train = (data.X_train / np.float32(255)).astype(np.float32)
     X_test = (data.X_test / np.float32(255)).astype(np.float32)
+    members = {} if args.epochs is None else {"epochs": args.epochs}
+    changed = f" with {members}" if members else ""
     print(
         f"CPU: {describe_machine()}. {data.description}. cnn-best: soft vote of "
-        f"{args.members} cnn-accurate networks{', ' if args.settings else ''}"
-        f"{', '.join(f'{name}={value}' for name, value in args.settings)}.\n"
+        f"{args.members} cnn-accurate networks{changed}.\n"
     )
     print(
         "| repeat | test accuracy | members' test accuracy | fit s |\n"
@@ -70,17 +52,17 @@ def main(argv=None):
             n_members=args.members,
             random_state=repeat,
             n_jobs=args.n_jobs,
-            **dict(args.settings),
+            **members,
         )
         start = time.perf_counter()
         ensemble.fit(X_train, data.y_train)
         seconds = time.perf_counter() - start
-        members = ", ".join(
+        scores = ", ".join(
             f"{member.score(X_test, data.y_test):.4f}"
             for member in ensemble.estimators_
         )
         accuracy = ensemble.score(X_test, data.y_test)
-        print(f"| {repeat} | {accuracy:.4f} | {members} | {seconds:.0f} |", flush=True)
+        print(f"| {repeat} | {accuracy:.4f} | {scores} | {seconds:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ def test_search_memory_growth_counts_the_fits(digits01):
         ),
         (
             "ensemble_accuracy.py",
-            ["--n-train", "1000", "--set", "epochs=1", "--members", "2"],
+            ["--n-train", "1000", "--epochs", "1", "--members", "2"],
             "| 0 | 0.",
         ),
         (
