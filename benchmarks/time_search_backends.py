@@ -13,7 +13,8 @@ prints the seconds its search took:
   run finds TensorFlow already loaded.
 
 The three take turns, ``--repeats`` times (default 3), and the medians are
-printed.
+printed, each as a fraction of the first way's (``--ways`` picks and orders
+them: ``one-process``, ``n-jobs``, ``dask``).
 """
 
 import argparse
@@ -56,16 +57,27 @@ def on_a_local_cluster():
             return search_seconds("--scheduler", cluster.scheduler_address)
 
 
+# Command-line name: (the name printed, a function running the search once).
+WAYS = {
+    "one-process": ("1 process", lambda: search_seconds()),
+    "n-jobs": (f"n_jobs={WORKERS}", lambda: search_seconds("--n-jobs", str(WORKERS))),
+    "dask": (f"Dask, {WORKERS} workers", on_a_local_cluster),
+}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs of each (3)")
+    parser.add_argument(
+        "--ways",
+        nargs="+",
+        choices=list(WAYS),
+        default=list(WAYS),
+        help="the ways to run the search, the first the reference (all three)",
+    )
     args = parser.parse_args()
 
-    ways = {
-        "1 process": lambda: search_seconds(),
-        f"n_jobs={WORKERS}": lambda: search_seconds("--n-jobs", str(WORKERS)),
-        f"Dask, {WORKERS} workers": on_a_local_cluster,
-    }
+    ways = {WAYS[way][0]: WAYS[way][1] for way in args.ways}
     seconds = {name: [] for name in ways}
     for repeat in range(args.repeats):
         for name, run in ways.items():
@@ -73,10 +85,11 @@ def main():
             print(f"run {repeat + 1}, {name}: {seconds[name][-1]:.1f} s", flush=True)
 
     print("\nsearch seconds (12 fits and the refit), median of", args.repeats)
-    reference = statistics.median(seconds["1 process"])
+    first = next(iter(seconds))
+    reference = statistics.median(seconds[first])
     for name, values in seconds.items():
         median = statistics.median(values)
-        print(f"{name:>16}: {median:6.1f} s  ({median / reference:.2f} of 1 process)")
+        print(f"{name:>16}: {median:6.1f} s  ({median / reference:.2f} of {first})")
 
 
 # Dask's worker processes start by importing this file again: guard the run.

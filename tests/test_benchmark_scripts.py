@@ -83,7 +83,12 @@ def test_search_memory_growth_counts_the_fits(digits01):
             "| 0 | 0.",
         ),
         ("time_load_mnist.py", [], "loaded (60000, 784) uint8 in a median of"),
-        ("time_search_backends.py", ["--repeats", "1"], "of 1 process)"),
+        # The example's one-process run is tested with the examples.
+        (
+            "time_search_backends.py",
+            ["--repeats", "1", "--ways", "n-jobs", "dask"],
+            "of n_jobs=2)",
+        ),
         (
             "centering_accuracy.py",
             ["--n-train", "2000", "--n-test", "300"],

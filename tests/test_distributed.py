@@ -33,7 +33,9 @@ from mnistkit.cluster import (
     worker_environment,
 )
 
-pytestmark = pytest.mark.slow
+# The tests share a cluster (module fixtures): pytest-xdist's loadgroup
+# distribution sends them to one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask-cluster")]
 
 THREAD_SETTINGS = worker_environment(threads_per_worker=1)
 
