@@ -300,3 +300,14 @@ def test_float32_pixels_reach_the_training_batches_without_a_copy(
     fast_cnn(epochs=1).fit(X, y)
     assert seen["x"].dtype == np.float32
     assert np.shares_memory(seen["x"], X)
+
+
+def test_training_batches_are_not_autotuned():
+    # Deleting an autotuned pipeline's iterator, once an epoch, stopped the
+    # training for up to 5 s while tf.data's autotuning thread slept.
+    from mnistkit._training import seeded_batches
+
+    X = np.zeros((10, 4), dtype=np.float32)
+    dataset, _ = seeded_batches((X, np.arange(10)), batch_size=4, seed=0)
+    assert dataset.options().autotune.enabled is False
+    assert [len(rows) for rows, _ in dataset] == [4, 4, 2]
