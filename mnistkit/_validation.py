@@ -101,9 +101,15 @@ def _with_fix(estimator, error):
 
 def check_no_missing_labels(y):
     """Refuse labels that are None or NaN, naming the first such sample."""
-    labels = np.asarray(y, dtype=object).ravel()
-    missing = [i for i, label in enumerate(labels) if _is_missing(label)]
-    if missing:
+    y = np.asarray(y)
+    if y.dtype.kind in "biu":  # integers and booleans cannot be missing
+        return
+    if y.dtype.kind in "fc":
+        missing = np.flatnonzero(np.isnan(y.ravel()))
+    else:  # one label at a time: strings, numbers, None, NaN mixed
+        labels = y.astype(object).ravel()
+        missing = [i for i, label in enumerate(labels) if _is_missing(label)]
+    if len(missing):
         raise ValueError(
             f"y has missing labels (None or NaN) in {len(missing)} sample(s), "
             f"the first at index {missing[0]}. Drop those samples or give them "
@@ -119,15 +125,16 @@ def check_labels(estimator, y):
     strings from object arrays.
     """
     check_no_missing_labels(y)
-    labels = np.asarray(y, dtype=object).ravel()
-    is_text = {isinstance(label, str) for label in labels}
-    if len(is_text) > 1:
-        raise ValueError(
-            "Labels in y must all be of one type, but y mixes strings and "
-            "numbers. Convert them to one type, e.g. y.astype(str)."
-        )
-    if y.dtype == object and is_text == {False}:
-        y = np.asarray(labels.tolist()).reshape(y.shape)
+    if y.dtype == object:
+        labels = y.ravel()
+        is_text = {isinstance(label, str) for label in labels}
+        if len(is_text) > 1:
+            raise ValueError(
+                "Labels in y must all be of one type, but y mixes strings and "
+                "numbers. Convert them to one type, e.g. y.astype(str)."
+            )
+        if is_text == {False}:
+            y = np.asarray(labels.tolist()).reshape(y.shape)
     with np.errstate(invalid="ignore"):  # casts of infinite labels, refused here
         check_classification_targets(y)
     classes = np.unique(y)
