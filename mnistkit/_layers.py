@@ -2,10 +2,9 @@
 
 Keras 3 normalises a batch with separate operations (the mean, the variance,
 then the scaling), and differentiates through each. TensorFlow has one kernel
-for the whole of it and one for its gradient: on a 2-core CPU, a training step
-through a batch-normalisation layer after the default CNN's first convolution
-(batches of 256 maps of 12x12x16) took 1.2 ms instead of 4.3 ms
-(``benchmarks/README.md`` has the measurements).
+for the whole of it and one for its gradient, several times faster on a CPU
+on the small maps of mnistkit's networks (``benchmarks/batch_norm_speed.py``
+measures it; ``benchmarks/README.md`` has the figures).
 
 The layer is registered with Keras under ``"mnistkit>FusedBatchNormalization"``,
 so networks using it save and load (``safe_mode`` included) wherever mnistkit

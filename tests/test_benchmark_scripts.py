@@ -83,6 +83,7 @@ def test_search_memory_growth_counts_the_fits(digits01):
             "| 0 | 0.",
         ),
         ("time_load_mnist.py", [], "loaded (60000, 784) uint8 in a median of"),
+        ("batch_norm_speed.py", ["--repeats", "1", "--steps", "2"], "| 12x12x16 | "),
         # The example's one-process run is tested with the examples.
         (
             "time_search_backends.py",
