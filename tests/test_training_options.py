@@ -43,6 +43,16 @@ def test_fast_architecture_strides_first_on_large_images(
     assert following.name.startswith("max_pooling") == has_pooling
 
 
+@pytest.mark.parametrize("architecture", ["fast", "deep"])
+def test_batch_normalisation_trains_on_the_fused_kernel(architecture):
+    from mnistkit._layers import FusedBatchNormalization
+
+    model = build_cnn(784, 10, image_shape=(28, 28, 1), architecture=architecture)
+    normalising = [layer for layer in model.layers if "normalization" in layer.name]
+    assert len(normalising) == 2
+    assert all(type(layer) is FusedBatchNormalization for layer in normalising)
+
+
 def test_lenet5_has_its_published_size():
     model = build_cnn(784, 10, image_shape=(28, 28, 1), architecture="lenet5")
     assert model.count_params() == 61706
