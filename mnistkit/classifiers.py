@@ -382,7 +382,7 @@ class MLPClassifier(BaseKerasClassifier):
         on a CPU spend much of each step in Python, which running several
         steps per call saves. Callbacks see the batches in groups of this
         many.
-    dtype_policy : {"float32", "mixed_bfloat16", "auto"}, default="float32"
+    dtype_policy : {"float32", "mixed_bfloat16", "auto"}, default="auto"
         What the layers compute in; the weights stay float32 either way.
         "mixed_bfloat16" computes in bfloat16, which trains faster on CPUs with
         bfloat16 instructions (AVX-512 BF16 or AMX) and slower on others.
@@ -490,7 +490,7 @@ class MLPClassifier(BaseKerasClassifier):
         learning_rate=0.002,
         learning_rate_schedule="one-cycle",
         steps_per_execution=8,
-        dtype_policy="float32",
+        dtype_policy="auto",
         optimizer="adam",
         early_stopping=False,
         validation_fraction=None,

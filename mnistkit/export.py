@@ -39,7 +39,11 @@ def export_onnx(model, path):
         The file written. Its one input, ``"pixels"``, takes ``float32`` rows of
         ``n_features_in_`` raw pixels, any number of them; its one output,
         ``"probabilities"``, has shape ``(n_images, n_classes)``, columns in
-        the order of the model's ``classes_``.
+        the order of the model's ``classes_``. The graph computes in float32,
+        also for a network that computes in bfloat16 (ONNX Runtime has no
+        bfloat16 convolutions on the CPU): its probabilities then differ from
+        the network's by bfloat16's rounding, those of a float32 network by
+        float32's.
 
     Raises
     ------
@@ -58,7 +62,8 @@ def export_onnx(model, path):
     >>> from mnistkit import load_digits_images
     >>> X, y = load_digits_images(return_X_y=True)
     >>> model = make_pipeline(PixelNormalizer(max_value=16),
-    ...                       MLPClassifier(epochs=2, random_state=0)).fit(X, y)
+    ...                       MLPClassifier(epochs=2, dtype_policy="float32",
+    ...                                     random_state=0)).fit(X, y)
     >>> path = export_onnx(model, tempfile.mkdtemp() + "/digits.onnx")
     >>> session = onnxruntime.InferenceSession(path)
     >>> (proba,) = session.run(None, {"pixels": X[:5].astype(np.float32)})

@@ -49,7 +49,9 @@ def pytest_configure(config):
 # Small networks and few epochs: enough to learn the digits well above chance
 # in a second or so per fit on a 2-core CPU. One step per call into
 # TensorFlow: on a few hundred images, tracing the default loop of 8 costs
-# more than it saves.
+# more than it saves. Both compute in float32 on every machine (the MLP's
+# default "auto" would take bfloat16 on some CPUs only), so that a test gets
+# the same network everywhere; the bfloat16 tests ask for it.
 FAST_CNN = dict(
     filters=(16,),
     dense_units=32,
@@ -58,6 +60,7 @@ FAST_CNN = dict(
     batch_size=32,
     learning_rate=0.02,
     steps_per_execution=1,
+    dtype_policy="float32",
 )
 FAST_MLP = dict(
     hidden_layer_sizes=(32,),
@@ -66,6 +69,7 @@ FAST_MLP = dict(
     batch_size=32,
     learning_rate=0.02,
     steps_per_execution=1,
+    dtype_policy="float32",
 )
 
 
