@@ -440,9 +440,13 @@ def _time_in_keras_fit():
 def report(results, description, memory_line=None):
     """The Markdown report: the table of medians, then the time ratios."""
     summary, ratios = summarize_cpu_benchmark(results)
+    # "auto" decides by the CPU, so the report says what it chose here.
+    policies = ", ".join(
+        f"{name} in {make_preset(name)._resolved_dtype_policy()}"
+        for name in ("cnn-fast", "mlp", "cnn-accurate")
+    )
     lines = [
-        f"Data: {description}. CPU: {describe_machine()}; cnn-accurate computes "
-        f"in {make_preset('cnn-accurate')._resolved_dtype_policy()}.",
+        f"Data: {description}. CPU: {describe_machine()}. Layers compute: {policies}.",
         "",
         "| model | test accuracy | std | fit s (median) | outside keras.Model.fit "
         "s (median) | predict s (median) | fits |",
