@@ -50,6 +50,21 @@ RESULT_COLUMNS = [
 EXAMPLE_EPOCHS = 15
 EXAMPLE_BATCH_SIZE = 128
 
+# The goals, stated for full MNIST and each model as configured (no
+# --n-train or --epochs): the least mean test accuracy of each model, and the
+# most fit time, in seconds or as a median ratio to the Keras example's.
+ACCURACY_GOALS = {
+    "cnn-fast": 0.994,
+    "mlp": 0.985,
+    "cnn-accurate": 0.996,
+    "cnn-best": 0.997,
+}
+FIT_TIME_GOALS = {
+    "cnn-fast / keras-example": 1 / 8,
+    "mlp / keras-example": 1 / 6,
+}
+MAX_FIT_S_GOALS = {"cnn-accurate": 600.0}
+
 
 def build_keras_example(image_shape=(28, 28, 1), n_classes=10):
     """The official Keras "simple MNIST convnet" example's model, compiled as there.
@@ -437,8 +452,65 @@ def _time_in_keras_fit():
         keras.Model.fit = original_fit
 
 
+def check_goals(results):
+    """Each goal the run can speak to: what was measured, and whether it was met.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by `run_cpu_benchmark`.
+
+    Returns
+    -------
+    lines : list of str
+        One line per goal of `ACCURACY_GOALS`, `FIT_TIME_GOALS` and
+        `MAX_FIT_S_GOALS` whose models the run trained.
+
+    Examples
+    --------
+    One round of the Keras example and the default CNN:
+
+    >>> import pandas as pd
+    >>> from cpu_benchmark import RESULT_COLUMNS, check_goals
+    >>> results = pd.DataFrame([["keras-example", 0, 0, 0.991, 160.0, 160.0, 1.4],
+    ...                         ["cnn-fast", 0, 0, 0.9937, 19.0, 17.0, 0.3]],
+    ...                        columns=RESULT_COLUMNS)
+    >>> for line in check_goals(results):
+    ...     print(line)
+    - cnn-fast: mean test accuracy 0.9937, goal at least 0.9940: missed
+    - fit time cnn-fast / keras-example: 0.119 (median), goal at most 0.125: met
+    """
+    summary, ratios = summarize_cpu_benchmark(results)
+    lines = []
+    for model, least in ACCURACY_GOALS.items():
+        if model in summary.index:
+            mean = summary.loc[model, "accuracy"]
+            lines.append(
+                f"- {model}: mean test accuracy {mean:.4f}, goal at least "
+                f"{least:.4f}: {_verdict(mean >= least)}"
+            )
+        if model in MAX_FIT_S_GOALS and model in summary.index:
+            longest = results.loc[results["model"] == model, "fit_s"].max()
+            most = MAX_FIT_S_GOALS[model]
+            lines.append(
+                f"- {model}: longest fit {longest:.0f} s, goal at most "
+                f"{most:.0f} s: {_verdict(longest <= most)}"
+            )
+    for name, most in FIT_TIME_GOALS.items():
+        if name in ratios:
+            lines.append(
+                f"- fit time {name}: {ratios[name]:.3f} (median), goal at most "
+                f"{most:.3f}: {_verdict(ratios[name] <= most)}"
+            )
+    return lines
+
+
+def _verdict(met):
+    return "met" if met else "missed"
+
+
 def report(results, description, memory_line=None):
-    """The Markdown report: the table of medians, then the time ratios."""
+    """The Markdown report: the table of medians, the time ratios, the goals."""
     summary, ratios = summarize_cpu_benchmark(results)
     # "auto" decides by the CPU, so the report says what it chose here.
     policies = ", ".join(
@@ -462,6 +534,8 @@ def report(results, description, memory_line=None):
     lines += [f"- fit time {name}: {value:.3f}" for name, value in ratios.items()]
     if memory_line:
         lines.append(memory_line)
+    lines += ["", "Goals (stated for full MNIST, each model as configured):"]
+    lines += check_goals(results)
     return "\n".join(lines) + "\n"
 
 

@@ -56,6 +56,18 @@ def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, cap
         "resident memory growth over 3 GridSearchCV fits",
     ]:
         assert line in report
+    # One epoch on 600 images meets no accuracy goal: each says so.
+    goals = report.split("Goals (stated for full MNIST")[1].splitlines()[1:]
+    assert [line.split(":")[0] for line in goals] == [
+        "- cnn-fast",
+        "- mlp",
+        "- cnn-accurate",
+        "- cnn-accurate",
+        "- cnn-best",
+        "- fit time cnn-fast / keras-example",
+        "- fit time mlp / keras-example",
+    ]
+    assert goals[0].endswith("goal at least 0.9940: missed")
     assert report in capsys.readouterr().out
     # The ensemble's row: the two networks' soft vote, timed as both fits.
     accurate = results[results["model"] == "cnn-accurate"]
