@@ -11,6 +11,7 @@ interpreter or a Dask worker run with TensorFlow's defaults.
 
 import importlib.util
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,16 @@ def digits01(digits):
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def interruptible_as_in_a_terminal():
+    """For ``subprocess.Popen(preexec_fn=...)``: Ctrl-C interrupts the child.
+
+    A child inherits an ignored SIGINT from a test run started in the
+    background by a shell without job control (``cmd &`` in a script), and
+    Python then never raises KeyboardInterrupt; a terminal never ignores it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def benchmark_script(name):

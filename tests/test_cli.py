@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from conftest import interruptible_as_in_a_terminal
 from mnistkit import load_digits_images, make_logistic_baseline
 from mnistkit.cli import main
 
@@ -342,6 +343,7 @@ def test_ctrl_c_during_train(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible_as_in_a_terminal,
     )
     assert train.stdout.readline().startswith("Training cnn")
     train.send_signal(signal.SIGINT)

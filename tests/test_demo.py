@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import interruptible_as_in_a_terminal
 from mnistkit import center_digit, make_logistic_baseline
 from mnistkit.cli import main
 from mnistkit.demo import build_demo, drawing_to_digit, predict_drawing
@@ -298,6 +299,7 @@ def test_drawing_pad_in_a_browser(demo_model, browser, shared_data, tmp_path):
             + ["--port", str(port)],
             stdout=output,
             stderr=subprocess.STDOUT,
+            preexec_fn=interruptible_as_in_a_terminal,
         )
     try:
         _wait_until_served(server, url, log)
