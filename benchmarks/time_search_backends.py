@@ -51,7 +51,7 @@ def on_a_local_cluster():
             n_workers=WORKERS,
             threads_per_worker=1,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port; None still takes 8787
             env=worker_environment(threads_per_worker=1),
         ) as cluster:
             return search_seconds("--scheduler", cluster.scheduler_address)

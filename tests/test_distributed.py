@@ -104,7 +104,9 @@ def cluster():
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # Any free port: None would still take 8787, which another test
+            # process may hold (distributed then warns).
+            dashboard_address=":0",
             env=THREAD_SETTINGS,
         ) as cluster:
             yield cluster
@@ -140,7 +142,7 @@ def test_search_on_a_worker_of_two_threads_matches_one_process(images, reference
             threads_per_worker=2,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=":0",  # the module's cluster has the default port
+            dashboard_address=":0",
             env=THREAD_SETTINGS,
         ) as cluster,
         Client(cluster) as client,
