@@ -364,6 +364,11 @@ def _use_agg_backend():
     matplotlib.use("Agg")  # files only, never a window
 
 
+# Seconds to keep trying a scheduler address before telling the user: Dask
+# retries a refused connection until then.
+_SCHEDULER_TIMEOUT_S = 30
+
+
 @contextlib.contextmanager
 def _dask_backend(address, say=_print):
     """Send joblib's work, and so the benchmark's fits, to a Dask cluster."""
@@ -379,7 +384,7 @@ def _dask_backend(address, say=_print):
             "pip install 'mnistkit[distributed]'"
         ) from None
     try:
-        client = Client(address, timeout="30s")
+        client = Client(address, timeout=f"{_SCHEDULER_TIMEOUT_S}s")
     except OSError as error:
         raise _CommandError(
             f"cannot reach the Dask scheduler at {address}: {error}. Check the "

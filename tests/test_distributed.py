@@ -217,7 +217,11 @@ def test_benchmark_command_fits_on_the_scheduler(client, tmp_path, capsys):
     assert len(tasks.data) >= 4  # the four fits ran as tasks on the cluster
 
 
-def test_benchmark_command_names_an_unreachable_scheduler(tmp_path, capsys):
+def test_benchmark_command_names_an_unreachable_scheduler(
+    tmp_path, capsys, monkeypatch
+):
+    # Nothing listens on port 9: the message, not Dask's retries, is tested.
+    monkeypatch.setattr("mnistkit.cli._SCHEDULER_TIMEOUT_S", 2)
     code = main(
         ["benchmark", "--dataset", "digits", "--models", "logreg"]
         + ["--scheduler", "tcp://127.0.0.1:9", "--output", str(tmp_path)]
