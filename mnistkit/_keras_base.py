@@ -85,6 +85,17 @@ __all__ = ["BaseKerasClassifier"]
 PREDICT_BATCH_SIZE = 1024
 
 
+def _own_sample_weight(sample_weight, X):
+    """`sample_weight` checked against `X`, as a fresh float array (or None).
+
+    Fresh because scikeras multiplies class weights into it in place, which
+    must not reach the caller's array.
+    """
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(np.array(sample_weight, dtype=np.float64), X)
+
+
 class BaseKerasClassifier(KerasClassifier):
     """scikit-learn classifier around a Keras network built by a subclass.
 
@@ -138,12 +149,7 @@ class BaseKerasClassifier(KerasClassifier):
             The fitted classifier.
         """
         self._check_params()
-        if sample_weight is not None:
-            # A fresh float array: scikeras multiplies class weights into it in
-            # place, which must not reach the caller's array.
-            sample_weight = _check_sample_weight(
-                np.array(sample_weight, dtype=np.float64), X
-            )
+        sample_weight = _own_sample_weight(sample_weight, X)
         with self._unchanged_on_failure(), self._fit_context():
             super().fit(X, y, sample_weight=sample_weight, **kwargs)
             self._new_forward_pass()
@@ -172,10 +178,7 @@ class BaseKerasClassifier(KerasClassifier):
             The updated classifier.
         """
         self._check_params()
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                np.array(sample_weight, dtype=np.float64), X
-            )
+        sample_weight = _own_sample_weight(sample_weight, X)
         with self._unchanged_on_failure(), self._fit_context():
             super().partial_fit(
                 X, y, classes=classes, sample_weight=sample_weight, **kwargs
