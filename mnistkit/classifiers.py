@@ -177,8 +177,8 @@ class CNNClassifier(BaseKerasClassifier):
         augmentation, the batches' order and the validation split. A fit
         reads and changes no global random state (Python's, NumPy's,
         TensorFlow's), so fits in threads are reproducible too. An int gives
-        identical results on every fit with the same TensorFlow thread
-        settings and device.
+        identical results on every fit on the same machine with the same
+        TensorFlow thread settings.
     verbose : int, default=0
         0 is silent; 1 shows Keras's progress bar and 2 one line per epoch.
     callbacks : list of keras.callbacks.Callback or None, default=None
@@ -425,8 +425,8 @@ class MLPClassifier(BaseKerasClassifier):
         augmentation, the batches' order and the validation split. A fit
         reads and changes no global random state (Python's, NumPy's,
         TensorFlow's), so fits in threads are reproducible too. An int gives
-        identical results on every fit with the same TensorFlow thread
-        settings and device.
+        identical results on every fit on the same machine with the same
+        TensorFlow thread settings.
     verbose : int, default=0
         0 is silent; 1 shows Keras's progress bar and 2 one line per epoch.
     callbacks : list of keras.callbacks.Callback or None, default=None
