@@ -32,7 +32,7 @@ from sklearn.model_selection import GridSearchCV
 
 from mnistkit import load_train_test, make_preset
 from mnistkit._hardware import describe_machine
-from mnistkit._runtime import custom_gradients_released, keras
+from mnistkit._runtime import custom_gradients_released, describe_kernels, keras
 from mnistkit.benchmark import _resident_bytes
 from mnistkit.preprocessing import resolve_image_shape
 
@@ -519,7 +519,8 @@ def report(results, description, memory_line=None):
         for name in ("cnn-fast", "mlp", "cnn-accurate")
     )
     lines = [
-        f"Data: {description}. CPU: {describe_machine()}. Layers compute: {policies}.",
+        f"Data: {description}. CPU: {describe_machine()}. {describe_kernels()}. "
+        f"Layers compute: {policies}.",
         "",
         "| model | test accuracy | std | fit s (median) | outside keras.Model.fit "
         "s (median) | predict s (median) | fits |",

@@ -7,7 +7,10 @@ so that they load quietly, and only when a network is needed:
   user set ``TF_CPP_MIN_LOG_LEVEL``, and its Python warnings (retracing)
   are dropped in the threads running a quiet fit;
 - memory: `custom_gradients_released` frees the training graph that each fit
-  would otherwise leave registered for good.
+  would otherwise leave registered for good;
+- kernels: `onednn_kernels` says whether TensorFlow computes through oneDNN,
+  which it decides by the CPU (and ``TF_ENABLE_ONEDNN_OPTS``) as it loads.
+  mnistkit leaves that choice to TensorFlow and the user.
 """
 
 import contextlib
@@ -52,7 +55,14 @@ import tensorflow as tf  # noqa: E402
 # custom_gradients_released.
 from tensorflow.python.framework import ops as tf_ops  # noqa: E402
 
-__all__ = ["custom_gradients_released", "keras", "tf", "quiet"]
+__all__ = [
+    "custom_gradients_released",
+    "describe_kernels",
+    "keras",
+    "onednn_kernels",
+    "quiet",
+    "tf",
+]
 
 
 # Threads inside a quiet fit; see `quiet`.
@@ -146,3 +156,48 @@ def custom_gradients_released():
         _registered_by_this_thread.names = outer
         for name in names:
             registry.pop(name, None)
+
+
+def onednn_kernels():
+    """Whether TensorFlow runs its CPU operations through oneDNN in this process.
+
+    TensorFlow's Linux packages turn oneDNN on by default only on CPUs with
+    AVX-512 VNNI, AVX-512 BF16 or AMX; ``TF_ENABLE_ONEDNN_OPTS=1`` or ``0``,
+    set before TensorFlow loads, decides instead. Without oneDNN, convolutions
+    run on TensorFlow's own kernels, which are much slower on CPUs without
+    those instructions (docs/benchmarks.md).
+
+    Returns
+    -------
+    enabled : bool or None
+        None where this TensorFlow does not say.
+
+    Examples
+    --------
+    >>> from mnistkit._runtime import onednn_kernels
+    >>> onednn_kernels() in (True, False, None)
+    True
+    """
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return None
+    is_enabled = getattr(_pywrap_util_port, "IsMklEnabled", None)
+    return None if is_enabled is None else bool(is_enabled())
+
+
+def describe_kernels():
+    """One line saying whether TensorFlow computes through oneDNN, for reports.
+
+    Examples
+    --------
+    >>> from mnistkit._runtime import describe_kernels
+    >>> describe_kernels().startswith("TensorFlow's oneDNN kernels: ")
+    True
+    """
+    enabled = onednn_kernels()
+    state = {True: "on", False: "off", None: "unknown"}[enabled]
+    setting = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    variable = "TF_ENABLE_ONEDNN_OPTS"
+    variable += " unset" if setting is None else f"={setting}"
+    return f"TensorFlow's oneDNN kernels: {state} ({variable})"

@@ -4,13 +4,15 @@
 make; the notebook shows the same table and figures.
 """
 
+import sys
 from pathlib import Path
 
 from ._files import atomic_file
+from ._hardware import describe_machine
 from .benchmark import final_estimator, summarize
 
 
-def markdown_table(summary, *, description=None):
+def markdown_table(summary, *, description=None, machine=None):
     """The benchmark's summary as a Markdown table, one row per model.
 
     Parameters
@@ -19,6 +21,8 @@ def markdown_table(summary, *, description=None):
         As from `mnistkit.benchmark.summarize`.
     description : str, default=None
         A line about the data, printed above the table.
+    machine : str, default=None
+        A line about the machine the models ran on, printed above the table.
 
     Returns
     -------
@@ -41,7 +45,9 @@ def markdown_table(summary, *, description=None):
     <BLANKLINE>
     """
     multiple = summary["n_seeds"].max() > 1
-    lines = [f"Data: {description}.", ""] if description else []
+    lines = [f"Data: {description}."] if description else []
+    lines += [f"Machine: {machine}."] if machine else []
+    lines += [""] if lines else []
     lines += [
         "| model | test accuracy | fit s | predict s | peak memory MiB |",
         "| --- | --- | --- | --- | --- |",
@@ -103,7 +109,9 @@ def write_benchmark_report(folder, results, fitted, data):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     summary = summarize(results)
-    table = markdown_table(summary, description=data.description)
+    table = markdown_table(
+        summary, description=data.description, machine=_machine_line()
+    )
     with atomic_file(folder / "results.csv") as temporary:
         results.to_csv(temporary, index=False)
     with atomic_file(folder / "results.json") as temporary:
@@ -113,6 +121,18 @@ def write_benchmark_report(folder, results, fitted, data):
     seed = int(results["seed"].iloc[0])
     save_figures(folder, benchmark_figures(summary, fitted, data, seed=seed))
     return table
+
+
+def _machine_line():
+    """The CPU, and how TensorFlow computed if a network was trained."""
+    line = describe_machine()
+    # Loaded with the first network: benchmarks of baselines only leave
+    # TensorFlow unloaded, and its kernels do not matter to them.
+    if "mnistkit._runtime" in sys.modules:
+        from ._runtime import describe_kernels
+
+        line += f"; {describe_kernels()}"
+    return line
 
 
 def benchmark_figures(summary, fitted, data, *, seed):

@@ -46,6 +46,7 @@ def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, cap
     assert (keras_runs["fit_s"] - keras_runs["keras_fit_s"] < 0.01).all()
     report = (tmp_path / "results.md").read_text()
     assert "CPU: " in report.splitlines()[0]
+    assert "TensorFlow's oneDNN kernels: " in report.splitlines()[0]
     for line in [
         "fit time cnn-fast / keras-example:",
         "fit time mlp / keras-example:",

@@ -70,6 +70,9 @@ def test_benchmark_writes_table_and_plots(tmp_path, capsys):
     assert pd.read_json(out / "results.json").shape == results.shape
     table = (out / "results.md").read_text()
     assert "| svm | 0.9" in table and "over 2 seeds" in table
+    # The networks ran: the table says how TensorFlow computed.
+    assert table.splitlines()[1].startswith("Machine: ")
+    assert "; TensorFlow's oneDNN kernels: o" in table.splitlines()[1]
     assert table.strip() in printed
     for name in PLOTS:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name

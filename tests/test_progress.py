@@ -15,6 +15,7 @@ import time
 import pytest
 from rich.console import Console
 
+from mnistkit._hardware import describe_machine
 from mnistkit.benchmark import _ProgressLines
 from mnistkit.cli import _ProgressBars, main
 
@@ -92,6 +93,8 @@ def test_quiet_prints_the_table_only(tmp_path, capsys):
     printed = capsys.readouterr()
     assert printed.out == (tmp_path / "results.md").read_text()
     assert printed.out.startswith("Data: digits: 1347 training / 450 test images")
+    # Every table names the machine it was measured on.
+    assert printed.out.splitlines()[1].startswith(f"Machine: {describe_machine()}")
     assert printed.err == ""
 
 

@@ -42,3 +42,20 @@ def test_verbose_1_shows_progress():
     )
     assert result.returncode == 0, result.stderr
     assert "Epoch 2/2" in result.stdout
+
+
+@pytest.mark.parametrize("setting, state", [("0", "off"), ("1", "on")])
+def test_tensorflow_computes_with_the_kernels_the_user_chose(setting, state):
+    # TensorFlow reads the variable as it loads and mnistkit leaves it as it
+    # is; TensorFlow's notice that oneDNN is on stays off the terminal.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
+    env["TF_ENABLE_ONEDNN_OPTS"] = setting
+    script = "from mnistkit._runtime import describe_kernels; print(describe_kernels())"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"TensorFlow's oneDNN kernels: {state} (TF_ENABLE_ONEDNN_OPTS={setting})\n"
+    )
+    assert result.stderr == ""
