@@ -37,6 +37,16 @@ def test_batches_of_any_size_reuse_one_graph(fitted, digits01):
     assert forward.experimental_get_tracing_count() == 1
 
 
+def test_rows_predicted_in_any_order(fitted, digits01):
+    # Each row's prediction is its own, to float32's rounding: the matrix
+    # products round a row by its place in the batch, in the last bits.
+    X = digits01[0]
+    order = np.random.default_rng(0).permutation(len(X))
+    proba = fitted.predict_proba(X)
+    np.testing.assert_allclose(fitted.predict_proba(X[order]), proba[order], rtol=1e-5)
+    np.testing.assert_array_equal(fitted.predict(X[order]), fitted.predict(X)[order])
+
+
 def test_training_after_predicting_is_seen(make_classifier, digits01):
     X, y = digits01
     clf = make_classifier(epochs=1).fit(X, y)
