@@ -9,8 +9,8 @@ measures how much resident memory a grid search's fits leave behind.
 
     MNISTKIT_DATA=../shared/data python benchmarks/cpu_benchmark.py
 
-``--help`` lists the options; ``--epochs 1 --repeats 1 --n-train 600`` is a
-quick trial. It prints a Markdown report and writes it, with the raw rows,
+``--help`` lists the options; ``--epochs 1 --repeats 1 --n-train 600 --n-test 1000``
+is a quick trial. It prints a Markdown report and writes it, with the raw rows,
 into ``--output``.
 
 This is a harness, not part of the library: it times ``keras.Model.fit`` by
@@ -547,6 +547,9 @@ def main(argv=None):
         "--dataset", choices=("mnist", "fashion-mnist"), default="mnist"
     )
     parser.add_argument("--n-train", type=int, help="a stratified sample of N images")
+    parser.add_argument(
+        "--n-test", type=int, help="a stratified sample of N test images, to try"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="rounds (5)")
     parser.add_argument(
         "--accurate-seeds", type=int, default=5, help="cnn-accurate fits (5)"
@@ -564,7 +567,7 @@ def main(argv=None):
     parser.add_argument("--output", default="cpu-benchmark-results")
     args = parser.parse_args(argv)
 
-    data = load_train_test(args.dataset, n_train=args.n_train)
+    data = load_train_test(args.dataset, n_train=args.n_train, n_test=args.n_test)
     print(data.description, flush=True)
     # The Keras example's own preprocessing: float32 in [0, 1], one channel.
     shape = resolve_image_shape(data.X_train.shape[1])

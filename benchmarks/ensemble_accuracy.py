@@ -30,10 +30,11 @@ def main(argv=None):
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--n-train", type=int, help="a stratified sample")
+    parser.add_argument("--n-test", type=int, help="a stratified sample, to try")
     parser.add_argument("--epochs", type=int, help="of every member, for a trial")
     args = parser.parse_args(argv)
 
-    data = load_train_test("mnist", n_train=args.n_train)
+    data = load_train_test("mnist", n_train=args.n_train, n_test=args.n_test)
     X_train = (data.X_train / np.float32(255)).astype(np.float32)
     X_test = (data.X_test / np.float32(255)).astype(np.float32)
     members = {} if args.epochs is None else {"epochs": args.epochs}

@@ -378,7 +378,7 @@ def write_kaggle_submission(y_pred, path):
     return path
 
 
-def load_train_test(name="auto", *, n_train=None, random_state=0):
+def load_train_test(name="auto", *, n_train=None, n_test=None, random_state=0):
     """The official training and test split of a data set, by name.
 
     Parameters
@@ -389,8 +389,11 @@ def load_train_test(name="auto", *, n_train=None, random_state=0):
         `note` then says so).
     n_train : int or None, default=None
         Keep a stratified sample of this many training images; None keeps all.
+    n_test : int or None, default=None
+        Keep a stratified sample of this many test images, for quick trials;
+        None keeps all (the official test set, which published figures use).
     random_state : int, default=0
-        Seeds the sample of `n_train` images.
+        Seeds the samples of `n_train` and `n_test` images.
 
     Returns
     -------
@@ -406,6 +409,8 @@ def load_train_test(name="auto", *, n_train=None, random_state=0):
     >>> digits = load_train_test("digits", n_train=500)
     >>> digits.description
     'digits: 500 training / 450 test images of 64 pixels'
+    >>> load_train_test("digits", n_train=500, n_test=100).description
+    'digits: 500 training / 100 test images of 64 pixels'
     """
     loaders = {
         "mnist": load_mnist,
@@ -429,14 +434,8 @@ def load_train_test(name="auto", *, n_train=None, random_state=0):
         )
     X_train, y_train = loaders[name]("train", return_X_y=True)
     X_test, y_test = loaders[name]("test", return_X_y=True)
-    if n_train is not None and n_train < len(y_train):
-        X_train, _, y_train, _ = train_test_split(
-            X_train,
-            y_train,
-            train_size=n_train,
-            stratify=y_train,
-            random_state=random_state,
-        )
+    X_train, y_train = _stratified_sample(X_train, y_train, n_train, random_state)
+    X_test, y_test = _stratified_sample(X_test, y_test, n_test, random_state)
     description = (
         f"{name}: {len(y_train)} training / {len(y_test)} test images of "
         f"{X_train.shape[1]} pixels"
@@ -450,6 +449,16 @@ def load_train_test(name="auto", *, n_train=None, random_state=0):
         description=description,
         note=note,
     )
+
+
+def _stratified_sample(X, y, n_samples, random_state):
+    """`n_samples` rows of `X` and `y`, every class in proportion; all if None."""
+    if n_samples is None or n_samples >= len(y):
+        return X, y
+    X, _, y, _ = train_test_split(
+        X, y, train_size=n_samples, stratify=y, random_state=random_state
+    )
+    return X, y
 
 
 def load_images(paths, image_shape, *, center=True):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
-    argv = ["--n-train", "600", "--epochs", "1", "--repeats", "2"]
+    argv = ["--n-train", "600", "--n-test", "1000", "--epochs", "1", "--repeats", "2"]
     argv += ["--accurate-seeds", "2", "--memory-fits", "3", "--output", str(tmp_path)]
     benchmark_script("cpu_benchmark").main(argv)
     results = pd.read_csv(tmp_path / "results.csv")
@@ -45,6 +45,7 @@ def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, cap
     keras_runs = results[results["model"] == "keras-example"]
     assert (keras_runs["fit_s"] - keras_runs["keras_fit_s"] < 0.01).all()
     report = (tmp_path / "results.md").read_text()
+    assert "mnist: 600 training / 1000 test images" in report.splitlines()[0]
     assert "CPU: " in report.splitlines()[0]
     assert "TensorFlow's oneDNN kernels: " in report.splitlines()[0]
     for line in [
@@ -97,8 +98,9 @@ def test_search_memory_growth_counts_the_fits(digits01):
         ),
         ("time_load_mnist.py", [], "loaded (60000, 784) uint8 in a median of"),
         ("batch_norm_speed.py", ["--repeats", "1", "--steps", "2"], "| 12x12x16 | "),
-        # The example's one-process run is tested with the examples; its
-        # Dask run here, the slowest to set up (n_jobs=2 is one option away).
+        # The grid-search example's only run in the tests (test_examples.py
+        # leaves it out): on a Dask cluster, to the end of the example, or
+        # the script fails. One process and n_jobs=2 are an option away.
         (
             "time_search_backends.py",
             ["--repeats", "1", "--ways", "dask"],
@@ -121,7 +123,8 @@ def test_search_memory_growth_counts_the_fits(digits01):
         ),
         (
             "ensemble_accuracy.py",
-            ["--n-train", "1000", "--epochs", "1", "--members", "2"],
+            ["--n-train", "1000", "--n-test", "1000", "--epochs", "1"]
+            + ["--members", "2"],
             "| 0 | 0.",
         ),
         (

@@ -25,6 +25,7 @@ from mnistkit import (
     load_images,
     load_kaggle_digits,
     load_mnist,
+    load_train_test,
     write_kaggle_submission,
 )
 
@@ -367,3 +368,22 @@ def test_load_images_names_a_file_that_is_no_image(tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(ValueError, match=r"notes\.png is not a readable image"):
         load_images([tmp_path / "notes.png"], (28, 28))
+
+
+def test_load_train_test_samples_each_part_by_class():
+    full = load_train_test("digits")
+    data = load_train_test("digits", n_train=500, n_test=90, random_state=1)
+    assert (len(data.y_train), len(data.y_test)) == (500, 90)
+    assert data.description == "digits: 500 training / 90 test images of 64 pixels"
+    # Stratified: each of the ten classes in proportion, 9 of the 90 test rows.
+    assert np.bincount(data.y_test).tolist() == [9] * 10
+    assert np.ptp(np.bincount(data.y_train)) <= 2
+    # Rows of the parts they came from, never of the other part.
+    train_rows = {row.tobytes() for row in full.X_train}
+    test_rows = {row.tobytes() for row in full.X_test}
+    assert {row.tobytes() for row in data.X_test} <= test_rows
+    assert {row.tobytes() for row in data.X_train} <= train_rows
+    # Seeded: the same sample again; and sizes past the set's keep it whole.
+    again = load_train_test("digits", n_train=500, n_test=90, random_state=1)
+    np.testing.assert_array_equal(again.X_test, data.X_test)
+    assert len(load_train_test("digits", n_test=10**6).y_test) == len(full.y_test)

@@ -195,6 +195,8 @@ def test_benchmark_command_fits_on_the_scheduler(client, tmp_path, capsys):
                 "benchmark",
                 "--dataset",
                 "digits",
+                "--n-train",
+                "300",
                 "--models",
                 "mlp",
                 "logreg",
