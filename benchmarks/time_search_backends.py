@@ -14,7 +14,8 @@ prints the seconds its search took:
 
 The three take turns, ``--repeats`` times (default 3), and the medians are
 printed, each as a fraction of the first way's (``--ways`` picks and orders
-them: ``one-process``, ``n-jobs``, ``dask``).
+them: ``one-process``, ``n-jobs``, ``dask``). ``--epochs 2`` shortens the
+example's fits, for a trial.
 """
 
 import argparse
@@ -33,10 +34,13 @@ EXAMPLE = Path(__file__).parents[1] / "examples" / "plot_grid_search.py"
 WORKERS = 2
 
 
+EXAMPLE_OPTIONS = []  # the example's own options, from this script's
+
+
 def search_seconds(*options):
     """Run the example with `options`; the seconds its search took."""
     output = subprocess.run(
-        [sys.executable, str(EXAMPLE), *options],
+        [sys.executable, str(EXAMPLE), *EXAMPLE_OPTIONS, *options],
         capture_output=True,
         text=True,
         check=True,
@@ -75,7 +79,10 @@ def main():
         default=list(WAYS),
         help="the ways to run the search, the first the reference (all three)",
     )
+    parser.add_argument("--epochs", type=int, help="of each fit (the example's 20)")
     args = parser.parse_args()
+    if args.epochs is not None:
+        EXAMPLE_OPTIONS.extend(["--epochs", str(args.epochs)])
 
     ways = {WAYS[way][0]: WAYS[way][1] for way in args.ways}
     seconds = {name: [] for name in ways}

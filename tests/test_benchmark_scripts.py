@@ -103,7 +103,7 @@ def test_search_memory_growth_counts_the_fits(digits01):
         # the script fails. One process and n_jobs=2 are an option away.
         (
             "time_search_backends.py",
-            ["--repeats", "1", "--ways", "dask"],
+            ["--repeats", "1", "--ways", "dask", "--epochs", "2"],
             "(1.00 of Dask, 2 workers)",
         ),
         (
