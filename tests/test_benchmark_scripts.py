@@ -77,6 +77,27 @@ def test_cpu_benchmark_on_an_mnist_slice(shared_data, tmp_path, monkeypatch, cap
     assert best.fit_s == pytest.approx(accurate["fit_s"].sum())
 
 
+def test_anchor_cost_on_an_mnist_slice(shared_data, monkeypatch, capsys):
+    monkeypatch.setenv("MNISTKIT_DATA", str(shared_data))
+    benchmark_script("anchor_cost").main(["--n-images", "256", "--rounds", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert " cores" in lines[0] and "TensorFlow's oneDNN kernels: " in lines[0]
+    assert lines[1] == "Medians of 1 epochs of 256 images each."
+    rows = [line.split(" | ") for line in lines[4:]]
+    assert [row[0] for row in rows] == [
+        "| cnn-accurate",
+        "| anchor A, batches of 64",
+        "| anchor A, batches of 256",
+        "| anchor B, batches of 256",
+    ]
+    assert rows[0][2] == "1.00"  # the reference, against itself
+    assert [row[3] for row in rows] == ["15", "30", "30", "37"]
+    # The projected fit: seconds an epoch of 60,000 times the epochs.
+    for row in rows:
+        an_epoch, epochs, minutes = float(row[1]), int(row[3]), float(row[4][:-2])
+        assert minutes == pytest.approx(an_epoch * epochs / 60, abs=0.1)
+
+
 def test_search_memory_growth_counts_the_fits(digits01):
     from conftest import fast_mlp
 
