@@ -45,6 +45,11 @@ def pytest_configure(config):
         # more with TensorFlow's defaults.)
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)
+        # The same for the processes the tests start (scripts, commands,
+        # fresh interpreters), which inherit the environment.
+        from mnistkit.cluster import worker_environment
+
+        os.environ.update(worker_environment(threads_per_worker=1))
 
 
 # Small networks and few epochs: enough to learn the digits well above chance

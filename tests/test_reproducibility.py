@@ -246,7 +246,7 @@ def test_fits_in_threads_with_tensorflows_own_thread_settings():
     environment = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith("PYTEST_XDIST")
+        if not name.startswith(("PYTEST_XDIST", "TF_NUM_"))
     }
     # The CNN's case: its network holds the MLP's kinds of layers too.
     test = "test_fits_in_threads_equal_the_same_fits_one_after_the_other[cnn]"
