@@ -46,11 +46,14 @@ _SUBMODULES = {
     "demo",
     "ensemble",
     "export",
+    "layers",
+    "machine",
     "persistence",
     "plotting",
     "preprocessing",
     "presets",
     "report",
+    "runtime",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -41,8 +41,9 @@ and would change the network a fixed seed builds.
 import contextlib
 import random
 
-from ._layers import FusedBatchNormalization
-from ._runtime import keras
+from . import machine
+from .layers import FusedBatchNormalization
+from .runtime import keras, tf
 
 layers = keras.layers
 
@@ -64,6 +65,39 @@ _BATCH_NORM_MOMENTUM = 0.9
 
 # The dtype policies a network may compute in.
 DTYPE_POLICIES = ("float32", "mixed_bfloat16")
+
+
+def resolve_dtype_policy(dtype_policy):
+    """The dtype policy a network computes in, with ``"auto"`` decided here.
+
+    ``"auto"`` becomes ``"mixed_bfloat16"`` on a CPU that multiplies
+    bfloat16 in hardware (`mnistkit.machine.native_bfloat16`) when TensorFlow
+    sees no GPU, and ``"float32"`` elsewhere: other CPUs emulate bfloat16,
+    slower than float32, and on a GPU the speed of bfloat16 is not the CPU's.
+
+    Parameters
+    ----------
+    dtype_policy : {"float32", "mixed_bfloat16", "auto"}
+        As the classifiers take it; any other value is returned unchanged,
+        for the builders to reject.
+
+    Returns
+    -------
+    dtype_policy : str
+        One of `DTYPE_POLICIES` when given one of them or ``"auto"``.
+
+    Examples
+    --------
+    >>> from mnistkit.architectures import resolve_dtype_policy
+    >>> resolve_dtype_policy("float32")
+    'float32'
+    >>> resolve_dtype_policy("auto") in ("float32", "mixed_bfloat16")
+    True
+    """
+    if dtype_policy != "auto":
+        return dtype_policy
+    on_gpu = bool(tf.config.list_physical_devices("GPU"))
+    return "mixed_bfloat16" if machine.native_bfloat16() and not on_gpu else "float32"
 
 
 @contextlib.contextmanager
@@ -245,7 +279,7 @@ def build_cnn(
 
 
 def augmentation_layers(rotation=0.0, shift=0.0, zoom=0.0, *, seed=None):
-    """Keras layers that randomly rotate, shift and zoom each training image.
+    """Build Keras layers that randomly rotate, shift and zoom training images.
 
     The layers act only while the network trains: prediction sees the images
     unchanged. They draw from Keras's seeded generators, so a fit with a fixed

@@ -7,11 +7,12 @@ condenses the results; `mnistkit.report` turns them into tables and plots.
 
 import contextlib
 import functools
-import os
 import threading
 import time
 
 import numpy as np
+
+from .machine import resident_bytes
 
 # pandas, joblib and scikit-learn load when a benchmark runs, not when the
 # command line only reads the model names below.
@@ -128,7 +129,7 @@ def run_benchmark(
     from joblib import Parallel, delayed, effective_n_jobs
 
     if callable(progress):
-        progress = _ProgressLines(progress)
+        progress = ProgressLines(progress)
     jobs = []
     for name, estimator in estimators.items():
         for seed in seeds:
@@ -389,20 +390,66 @@ def _fit_followed(model, name, seed, progress):
         final.set_params(callbacks=callbacks)
 
 
-class _ProgressLines:
+class ProgressLines:
     """Follows a benchmark in lines of text: one per fit and, if `epochs`, per epoch.
 
-    What `run_benchmark` makes of a plain callable; the command line uses it
-    for its log, with ``epochs=False``.
+    What `run_benchmark` makes of a plain callable given as its `progress`;
+    ``mnistkit benchmark`` writes its log with one, without the epochs.
+
+    Parameters
+    ----------
+    write : callable
+        Called with each line, a str without its newline; `print`, say.
+    epochs : bool, default=True
+        Whether to write a line per epoch of a Keras network too, with its
+        metrics and the seconds it took.
+
+    Examples
+    --------
+    >>> from mnistkit import load_digits_images, make_logistic_baseline
+    >>> from mnistkit.benchmark import ProgressLines, run_benchmark
+    >>> X, y = load_digits_images("train", return_X_y=True)
+    >>> X_test, y_test = load_digits_images("test", return_X_y=True)
+    >>> results, fitted = run_benchmark(
+    ...     {"logreg": make_logistic_baseline()}, X, y, X_test, y_test,
+    ...     progress=ProgressLines(print, epochs=False),
+    ... )
+    logreg (seed 0): accuracy 0.9..., fit ... s, predict ... s, peak memory +... MiB
     """
 
     def __init__(self, write, *, epochs=True):
         self.write, self.epochs = write, epochs
 
     def fit_started(self, name, seed, n_epochs):
+        """Start the clock of the fit's first epoch.
+
+        Parameters
+        ----------
+        name : str
+            The model's name in the benchmark.
+        seed : int
+            The fit's seed.
+        n_epochs : int or None
+            The epochs it will train; None for a model that is not a network.
+        """
         self._last_line = time.perf_counter()
 
     def epoch_ended(self, name, seed, epoch, n_epochs, logs):
+        """Write the epoch's metrics and seconds, if `epochs`.
+
+        Parameters
+        ----------
+        name : str
+            The model's name in the benchmark.
+        seed : int
+            The fit's seed.
+        epoch : int
+            The epoch that ended, counting from 1.
+        n_epochs : int
+            The epochs the fit trains.
+        logs : dict of str to float
+            The epoch's metrics, such as ``loss`` and ``accuracy``.
+        """
         if not self.epochs:
             return
         now = time.perf_counter()
@@ -414,6 +461,13 @@ class _ProgressLines:
         self._last_line = now
 
     def fit_ended(self, row):
+        """Write the fit's accuracy, seconds and peak memory.
+
+        Parameters
+        ----------
+        row : dict
+            The fit's row of `run_benchmark`'s results.
+        """
         self.write(
             f"{row['model']} (seed {row['seed']}): accuracy {row['accuracy']:.4f}, "
             f"fit {row['fit_s']:.1f} s, predict {row['predict_s']:.2f} s, "
@@ -427,7 +481,7 @@ class _PeakMemory:
     interval_s = 0.02
 
     def __enter__(self):
-        self.start = self.peak = _resident_bytes()
+        self.start = self.peak = resident_bytes()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -435,23 +489,14 @@ class _PeakMemory:
 
     def _sample(self):
         while not self._stop.wait(self.interval_s):
-            self.peak = max(self.peak, _resident_bytes())
+            self.peak = max(self.peak, resident_bytes())
 
     def __exit__(self, *exc_info):
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, _resident_bytes())
+        self.peak = max(self.peak, resident_bytes())
         return False
 
     @property
     def peak_mb(self):
         return (self.peak - self.start) / 2**20
-
-
-def _resident_bytes():
-    try:
-        with open("/proc/self/statm") as statm:
-            pages = int(statm.read().split()[1])
-    except OSError:
-        return float("nan")
-    return pages * os.sysconf("SC_PAGE_SIZE")

@@ -173,10 +173,9 @@ def _export(args):
 
 
 def _demo(args):
-    from .demo import _check_port_free, _import_gradio, serve_demo
+    from .demo import check_can_serve, serve_demo
 
-    _check_port_free(args.host, args.port, fix="pass a free one with --port")
-    _import_gradio()
+    check_can_serve(args.host, args.port, fix="pass a free one with --port")
     model, _ = _load_model(args, needs_proba=True)
     serve_demo(
         model,
@@ -198,11 +197,11 @@ def _load_model(args, needs_proba=False):
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
-    from .persistence import _is_pickle, load_model, read_model_info
+    from .persistence import is_pickle_file, load_model, read_model_info
 
     path = Path(args.model_path)
     model = load_model(path, allow_pickle=args.allow_pickle)
-    metadata = {} if _is_pickle(path) else read_model_info(path).metadata
+    metadata = {} if is_pickle_file(path) else read_model_info(path).metadata
     if isinstance(model, dict) and "model" in model:  # earlier mnistkit train files
         model, metadata = model["model"], {"dataset": model.get("dataset")}
     hint = "train one with: mnistkit train --model cnn --output cnn.mnistkit"
@@ -245,7 +244,7 @@ def _is_interactive(stream):
 @contextlib.contextmanager
 def _benchmark_progress(quiet):
     """What follows the benchmark's fits: live bars in a terminal, else lines."""
-    from .benchmark import _ProgressLines
+    from .benchmark import ProgressLines
 
     if quiet:
         yield None
@@ -254,7 +253,7 @@ def _benchmark_progress(quiet):
             yield bars
     else:
         # A log gets each fit's result, not the epochs that led to it.
-        yield _ProgressLines(_print, epochs=False)
+        yield ProgressLines(_print, epochs=False)
 
 
 class _ProgressBars:

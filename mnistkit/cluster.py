@@ -63,9 +63,9 @@ class KeepScatteredData(ActiveMemoryManagerPolicy):
     def run(self):
         """Suggest a copy of each scattered array held by too few workers.
 
-        Returns
-        -------
-        suggestions : generator of distributed.active_memory_manager.Suggestion
+        Yields
+        ------
+        suggestion : distributed.active_memory_manager.Suggestion
             One ``"replicate"`` suggestion per missing copy.
 
         Examples

@@ -508,7 +508,7 @@ def load_images(paths, image_shape, *, center=True):
     """
     from PIL import Image, UnidentifiedImageError
 
-    from .preprocessing import _mnist_box_size, center_digit
+    from .preprocessing import center_digit, mnist_box_size
 
     height, width = image_shape[:2]
     rows = []
@@ -520,7 +520,7 @@ def load_images(paths, image_shape, *, center=True):
             raise ValueError(f"{path} is not a readable image file.") from None
         if center and height == width:
             pixels = center_digit(
-                np.asarray(gray), output_size=height, box_size=_mnist_box_size(height)
+                np.asarray(gray), output_size=height, box_size=mnist_box_size(height)
             )
         else:
             pixels = np.asarray(gray.resize((width, height), Image.Resampling.LANCZOS))

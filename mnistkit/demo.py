@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from .benchmark import final_estimator
-from .preprocessing import _mnist_box_size, center_digit, resolve_image_shape
+from .preprocessing import center_digit, mnist_box_size, resolve_image_shape
 
 INSTALL_HINT = "pip install 'mnistkit[demo]'"
 
@@ -112,7 +112,7 @@ def drawing_to_digit(image, size=28):
         ink_is_dark = opaque > 0 and (gray * alpha).sum() / opaque < 128
         paper = 255.0 if ink_is_dark else 0.0
         gray = gray * alpha + paper * (1 - alpha)
-    return center_digit(gray, output_size=size, box_size=_mnist_box_size(size))
+    return center_digit(gray, output_size=size, box_size=mnist_box_size(size))
 
 
 def predict_drawing(model, image):
@@ -346,6 +346,49 @@ def serve_demo(model, *, host="127.0.0.1", port=7860, ready=None):
             time.sleep(0.2)
     finally:
         demo.close(verbose=False)
+
+
+def check_can_serve(host="127.0.0.1", port=7860, *, fix="choose another port"):
+    """Raise now the errors that would stop `serve_demo` from starting.
+
+    `serve_demo` needs gradio and a port to listen on, and finds out late,
+    after the model has loaded; a caller that has a model to load first (the
+    ``mnistkit demo`` command) checks here before it does.
+
+    Parameters
+    ----------
+    host : str, default="127.0.0.1"
+        The address `serve_demo` would listen on.
+    port : int, default=7860
+        The port it would listen on.
+    fix : str, default="choose another port"
+        What the error message tells the user to do when the port is taken.
+
+    Returns
+    -------
+    None
+        When `serve_demo` could start.
+
+    Raises
+    ------
+    OSError
+        Nothing can listen on `port` of `host`: the port is taken, out of
+        range, or `host` is no address of this machine.
+    ImportError
+        gradio is not installed.
+
+    Examples
+    --------
+    >>> import socket
+    >>> from mnistkit.demo import check_can_serve
+    >>> with socket.create_server(("127.0.0.1", 0)) as taken:
+    ...     check_can_serve("127.0.0.1", taken.getsockname()[1])
+    Traceback (most recent call last):
+    ...
+    OSError: port ... on 127.0.0.1 is already in use; choose another port
+    """
+    _check_port_free(host, port, fix)
+    _import_gradio()
 
 
 def _check_port_free(host, port, fix="choose another port"):

@@ -141,7 +141,7 @@ def plot_confident_mistakes(images, y_true, proba, classes, *, n_images=16, titl
 
 
 def plot_confusion_matrix(y_true, y_pred, *, title=None):
-    """scikit-learn's confusion matrix display, counts per true and predicted class.
+    """Plot scikit-learn's confusion matrix: counts per true and predicted class.
 
     Parameters
     ----------

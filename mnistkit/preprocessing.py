@@ -411,7 +411,7 @@ class DigitCenterer(TransformerMixin, BaseEstimator):
         return rows
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output pixels, ``pixel0`` to ``pixel{output_size**2-1}``.
+        """Get the output pixels' names, ``pixel0`` to ``pixel{output_size**2-1}``.
 
         Parameters
         ----------
@@ -466,8 +466,29 @@ class DigitCenterer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _mnist_box_size(output_size):
-    """The side of MNIST's digit box in a frame of `output_size`: 20 of 28."""
+def mnist_box_size(output_size):
+    """The side of the box a digit fills in a frame of `output_size`, as in MNIST.
+
+    MNIST scales each digit into a 20x20 box inside its 28x28 frame; this is
+    the same proportion for other frames, the `box_size` that `center_digit`
+    takes with `output_size`.
+
+    Parameters
+    ----------
+    output_size : int
+        Side of the square frame.
+
+    Returns
+    -------
+    box_size : int
+        ``round(output_size * 20 / 28)``, at least 1.
+
+    Examples
+    --------
+    >>> from mnistkit.preprocessing import mnist_box_size
+    >>> mnist_box_size(28), mnist_box_size(8), mnist_box_size(56)
+    (20, 6, 40)
+    """
     return max(1, round(output_size * 20 / 28))
 
 

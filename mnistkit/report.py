@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from ._files import atomic_file
-from ._hardware import describe_machine
 from .benchmark import final_estimator, summarize
+from .machine import describe_kernels, describe_machine
 
 
 def markdown_table(summary, *, description=None, machine=None):
@@ -78,8 +78,12 @@ def write_benchmark_report(folder, results, fitted, data):
     folder : str or path-like
         Created if missing. Gets ``results.csv``, ``results.json``,
         ``results.md`` and the PNG plots of `benchmark_figures`.
-    results, fitted
-        As returned by `mnistkit.benchmark.run_benchmark`.
+    results : pandas.DataFrame
+        One row per model and seed, as returned by
+        `mnistkit.benchmark.run_benchmark`.
+    fitted : dict of (str, int) to estimator
+        The fitted models by name and seed, as returned by
+        `mnistkit.benchmark.run_benchmark`.
     data : Bunch
         The split the models were scored on, as from
         `mnistkit.load_train_test`.
@@ -128,9 +132,7 @@ def _machine_line():
     line = describe_machine()
     # Loaded with the first network: benchmarks of baselines only leave
     # TensorFlow unloaded, and its kernels do not matter to them.
-    if "mnistkit._runtime" in sys.modules:
-        from ._runtime import describe_kernels
-
+    if "mnistkit.runtime" in sys.modules:
         line += f"; {describe_kernels()}"
     return line
 

@@ -35,7 +35,7 @@ settings.load_profile("mnistkit")
 def pytest_configure(config):
     # In pytest's own process only: a process that imports this module to run
     # a test's function (the Dask tests' reference) keeps TensorFlow's default.
-    from mnistkit._runtime import tf
+    from mnistkit.runtime import tf
 
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     if os.environ.get("PYTEST_XDIST_WORKER"):

@@ -31,6 +31,8 @@ def _loads_tensorflow(statement):
         "from mnistkit import make_logistic_baseline, make_svm_baseline",
         "import mnistkit.benchmark, mnistkit.report, mnistkit.plotting",
         "import mnistkit.presets",
+        # What a report says of the machine, but for TensorFlow's kernels.
+        "import mnistkit.machine as m; m.describe_machine(); m.resident_bytes()",
         "from mnistkit import save_model, load_model, export_onnx",
         # Saving and loading a baseline: scikit-learn and skops only.
         "import tempfile; from sklearn.datasets import load_digits; "

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mnistkit._layers import FusedBatchNormalization
-from mnistkit._runtime import keras, tf
+from mnistkit.layers import FusedBatchNormalization
+from mnistkit.runtime import keras, tf
 
 
 def _pair(shape, dtype_policy="float32"):

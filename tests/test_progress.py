@@ -15,9 +15,9 @@ import time
 import pytest
 from rich.console import Console
 
-from mnistkit._hardware import describe_machine
-from mnistkit.benchmark import _ProgressLines
+from mnistkit.benchmark import ProgressLines
 from mnistkit.cli import _ProgressBars, main
+from mnistkit.machine import describe_machine
 
 # The cheapest run with a network and a baseline: 80 short epochs of the MLP.
 TINY_BENCHMARK = ["benchmark", "--dataset", "digits", "--n-train", "300"]
@@ -78,7 +78,7 @@ def test_bars_follow_the_epochs_and_end_on_the_test_accuracy():
 
 def test_lines_for_a_log_leave_out_the_epochs():
     lines = []
-    progress = _ProgressLines(lines.append, epochs=False)
+    progress = ProgressLines(lines.append, epochs=False)
     progress.fit_started("mlp", 0, 3)
     progress.epoch_ended("mlp", 0, 1, 3, {"loss": 0.5, "accuracy": 0.8})
     progress.fit_ended(ROW)

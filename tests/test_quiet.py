@@ -50,7 +50,7 @@ def test_tensorflow_computes_with_the_kernels_the_user_chose(setting, state):
     # is; TensorFlow's notice that oneDNN is on stays off the terminal.
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
     env["TF_ENABLE_ONEDNN_OPTS"] = setting
-    script = "from mnistkit._runtime import describe_kernels; print(describe_kernels())"
+    script = "from mnistkit.machine import describe_kernels; print(describe_kernels())"
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env
     )

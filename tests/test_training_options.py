@@ -45,7 +45,7 @@ def test_fast_architecture_strides_first_on_large_images(
 
 @pytest.mark.parametrize("architecture", ["fast", "deep"])
 def test_batch_normalisation_trains_on_the_fused_kernel(architecture):
-    from mnistkit._layers import FusedBatchNormalization
+    from mnistkit.layers import FusedBatchNormalization
 
     model = build_cnn(784, 10, image_shape=(28, 28, 1), architecture=architecture)
     normalising = [layer for layer in model.layers if "normalization" in layer.name]
@@ -255,9 +255,14 @@ def test_bfloat16_networks_compute_in_bfloat16_and_answer_in_float32(
 
 @pytest.mark.parametrize("has_bfloat16", [True, False])
 def test_auto_precision_follows_the_cpu(has_bfloat16, digits01, monkeypatch):
-    from mnistkit import _keras_base
+    from mnistkit import machine
+    from mnistkit.architectures import resolve_dtype_policy
 
-    monkeypatch.setattr(_keras_base, "native_bfloat16", lambda: has_bfloat16)
+    flags = {"avx512f", "avx512_bf16"} if has_bfloat16 else {"avx512f"}
+    monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset(flags))
+    expected_policy = "mixed_bfloat16" if has_bfloat16 else "float32"
+    assert resolve_dtype_policy("auto") == expected_policy
+    assert resolve_dtype_policy("float32") == "float32"
     X, y = digits01
     model = fast_cnn(dtype_policy="auto", epochs=1).fit(X, y)
     expected = "bfloat16" if has_bfloat16 else "float32"
@@ -265,7 +270,7 @@ def test_auto_precision_follows_the_cpu(has_bfloat16, digits01, monkeypatch):
 
 
 def test_cpu_flags_decide_native_bfloat16(monkeypatch):
-    from mnistkit import _hardware
+    from mnistkit import machine
 
     for flags, expected in [
         ({"avx2", "avx512f"}, False),
@@ -273,12 +278,10 @@ def test_cpu_flags_decide_native_bfloat16(monkeypatch):
         ({"amx_tile", "amx_bf16"}, True),
         (set(), False),
     ]:
-        monkeypatch.setattr(
-            _hardware, "cpu_flags", lambda flags=flags: frozenset(flags)
-        )
-        assert _hardware.native_bfloat16() is expected
-        described = _hardware.describe_machine()
-        assert described.startswith(_hardware.cpu_model())
+        monkeypatch.setattr(machine, "cpu_flags", lambda flags=flags: frozenset(flags))
+        assert machine.native_bfloat16() is expected
+        described = machine.describe_machine()
+        assert described.startswith(machine.cpu_model())
         assert ("avx512_bf16" in described) == ("avx512_bf16" in flags)
 
 

@@ -11,7 +11,7 @@ so networks using it save and load (``safe_mode`` included) wherever mnistkit
 is imported.
 """
 
-from ._runtime import keras, tf
+from .runtime import keras, tf
 
 
 @keras.saving.register_keras_serializable(package="mnistkit")
@@ -27,10 +27,38 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     correction (``n / (n - 1)``, ``n`` the values per channel in a batch, tens
     of thousands here).
 
+    Parameters
+    ----------
+    axis : int, default=-1
+        The channels' axis. The fused kernel trains on the last (-1 or 3).
+    momentum : float, default=0.99
+        Of the moving mean and variance; mnistkit's networks pass 0.9.
+    epsilon : float, default=0.001
+        Added to the variance before its square root.
+    center, scale : bool, default=True
+        Whether to learn an offset (beta) and a scale (gamma). The fused
+        kernel trains with both.
+    beta_initializer, gamma_initializer : str or keras.initializers.Initializer
+        Of the offset and the scale: ``"zeros"`` and ``"ones"`` by default.
+    moving_mean_initializer, moving_variance_initializer : str or Initializer
+        Of the moving averages: ``"zeros"`` and ``"ones"`` by default.
+    beta_regularizer, gamma_regularizer : keras.regularizers.Regularizer
+        Of the offset and the scale; None (the default) for none.
+    beta_constraint, gamma_constraint : keras.constraints.Constraint
+        Of the offset and the scale; None (the default) for none.
+    renorm, renorm_clipping, renorm_momentum : bool, dict, float
+        Batch renormalisation, as in Keras's layer (off by default); with it
+        the layer trains on Keras's operations.
+    synchronized : bool, default=False
+        As in Keras's layer: statistics across the devices of a
+        distribution strategy.
+    **kwargs
+        Keras's arguments of every layer, such as ``name`` and ``dtype``.
+
     Examples
     --------
     >>> import numpy as np
-    >>> from mnistkit._layers import FusedBatchNormalization
+    >>> from mnistkit.layers import FusedBatchNormalization
     >>> layer = FusedBatchNormalization(momentum=0.9)
     >>> images = np.random.default_rng(0).normal(3.0, 2.0, (64, 4, 4, 2))
     >>> normalised = np.asarray(layer(images.astype("float32"), training=True))
@@ -39,6 +67,23 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     """
 
     def call(self, inputs, training=None, mask=None):
+        """Normalise `inputs`: on the fused kernel when it trains on images.
+
+        Parameters
+        ----------
+        inputs : tensor
+            The batch.
+        training : bool or None, default=None
+            Normalise by the batch's statistics and update the moving ones;
+            otherwise by the moving ones.
+        mask : tensor or None, default=None
+            As Keras's layer takes it; the fused kernel takes none.
+
+        Returns
+        -------
+        outputs : tensor
+            The normalised batch, in the layer's compute dtype.
+        """
         if not (
             training
             and self.trainable

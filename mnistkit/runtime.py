@@ -1,16 +1,17 @@
-"""TensorFlow's process-wide settings, and the module that imports it.
+"""TensorFlow in this process: quiet loading, the custom-gradient registry leak.
 
-Every mnistkit module that needs Keras or TensorFlow imports them from here,
-so that they load quietly, and only when a network is needed:
+Every mnistkit module that needs Keras or TensorFlow imports them from here
+(``from mnistkit.runtime import keras, tf``), so that they load quietly, and
+only when a network is needed:
 
 - logs: TensorFlow's C++ notices below ERROR stay off the terminal unless the
-  user set ``TF_CPP_MIN_LOG_LEVEL``, and its Python warnings (retracing)
-  are dropped in the threads running a quiet fit;
+  user set ``TF_CPP_MIN_LOG_LEVEL``, and `quiet` drops its Python warnings
+  (retracing) in the threads running a quiet fit;
 - memory: `custom_gradients_released` frees the training graph that each fit
-  would otherwise leave registered for good;
-- kernels: `onednn_kernels` says whether TensorFlow computes through oneDNN,
-  which it decides by the CPU (and ``TF_ENABLE_ONEDNN_OPTS``) as it loads.
-  mnistkit leaves that choice to TensorFlow and the user.
+  would otherwise leave registered for good.
+
+Which kernels TensorFlow computes with is a matter of the CPU, and
+`mnistkit.machine` reports it.
 """
 
 import contextlib
@@ -48,21 +49,17 @@ def _stderr_silenced():
 if "tensorflow" not in sys.modules:
     with _stderr_silenced():
         import tensorflow  # noqa: F401
-import keras  # noqa: E402
+# Imported from here by mnistkit's modules; see __all__ below.
+import keras  # noqa: E402, F401
 import tensorflow as tf  # noqa: E402
 
 # Where tf.custom_gradient registers its gradient functions; see
 # custom_gradients_released.
 from tensorflow.python.framework import ops as tf_ops  # noqa: E402
 
-__all__ = [
-    "custom_gradients_released",
-    "describe_kernels",
-    "keras",
-    "onednn_kernels",
-    "quiet",
-    "tf",
-]
+# keras and tf are importable from here too, for mnistkit's own modules, but
+# are not this module's API: they are Keras and TensorFlow themselves.
+__all__ = ["custom_gradients_released", "quiet"]
 
 
 # Threads inside a quiet fit; see `quiet`.
@@ -88,7 +85,23 @@ def quiet(verbose):
     """Hide TensorFlow's Python warnings (tf.function retracing) unless verbose.
 
     Only this thread's: the logger's level, shared by every thread, is left
-    as it is.
+    as it is. Errors are shown always.
+
+    Parameters
+    ----------
+    verbose : bool
+        True shows the warnings: the context then changes nothing.
+
+    Yields
+    ------
+    None
+        Inside the block, the warnings are dropped.
+
+    Examples
+    --------
+    >>> from mnistkit.runtime import quiet, tf
+    >>> with quiet(verbose=False):
+    ...     tf.get_logger().warning("dropped in this thread")
     """
     if verbose:
         yield
@@ -143,6 +156,20 @@ def custom_gradients_released():
     dict is replaced, once, by one that notes which thread registered what.
     Entries of other threads (another fit, the user's own TensorFlow code)
     stay.
+
+    Yields
+    ------
+    None
+        Around the code that trains; the entries go as it exits.
+
+    Examples
+    --------
+    >>> from mnistkit.runtime import custom_gradients_released, tf
+    >>> @tf.custom_gradient
+    ... def identity(x):
+    ...     return tf.identity(x), lambda gradient: gradient
+    >>> with custom_gradients_released():
+    ...     _ = tf.function(identity)(tf.constant(1.0))
     """
     registry = _gradient_registry()
     if registry is None:  # TensorFlow moved it: leak, but work
@@ -156,48 +183,3 @@ def custom_gradients_released():
         _registered_by_this_thread.names = outer
         for name in names:
             registry.pop(name, None)
-
-
-def onednn_kernels():
-    """Whether TensorFlow runs its CPU operations through oneDNN in this process.
-
-    TensorFlow's Linux packages turn oneDNN on by default only on CPUs with
-    AVX-512 VNNI, AVX-512 BF16 or AMX; ``TF_ENABLE_ONEDNN_OPTS=1`` or ``0``,
-    set before TensorFlow loads, decides instead. Without oneDNN, convolutions
-    run on TensorFlow's own kernels, which are much slower on CPUs without
-    those instructions (docs/benchmarks.md).
-
-    Returns
-    -------
-    enabled : bool or None
-        None where this TensorFlow does not say.
-
-    Examples
-    --------
-    >>> from mnistkit._runtime import onednn_kernels
-    >>> onednn_kernels() in (True, False, None)
-    True
-    """
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-    except ImportError:
-        return None
-    is_enabled = getattr(_pywrap_util_port, "IsMklEnabled", None)
-    return None if is_enabled is None else bool(is_enabled())
-
-
-def describe_kernels():
-    """One line saying whether TensorFlow computes through oneDNN, for reports.
-
-    Examples
-    --------
-    >>> from mnistkit._runtime import describe_kernels
-    >>> describe_kernels().startswith("TensorFlow's oneDNN kernels: ")
-    True
-    """
-    enabled = onednn_kernels()
-    state = {True: "on", False: "off", None: "unknown"}[enabled]
-    setting = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
-    variable = "TF_ENABLE_ONEDNN_OPTS"
-    variable += " unset" if setting is None else f"={setting}"
-    return f"TensorFlow's oneDNN kernels: {state} ({variable})"
