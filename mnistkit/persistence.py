@@ -19,80 +19,25 @@ Pickle stays available for those who choose it, as in scikit-learn:
 import json
 import sys
 import tempfile
-import warnings
-import zipfile
-import zlib
-from importlib import metadata as package_metadata
 from pathlib import Path
 
 from sklearn.base import BaseEstimator
 from sklearn.utils import Bunch
 
-from ._files import atomic_file
+from . import _model_file as model_file
 
-__all__ = ["VersionMismatchWarning", "load_model", "read_model_info", "save_model"]
+# Model files name the stand-in for a classifier by this module and this name,
+# where skops imports it from to rebuild it (see mnistkit._model_file).
+from ._model_file import SavedClassifier as _SavedClassifier
+from ._model_file import VersionMismatchWarning
 
-FORMAT = "mnistkit-model"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-ESTIMATOR = "estimator.skops"
-
-# Packages whose versions are recorded, and compared when loading.
-RECORDED_PACKAGES = (
-    "mnistkit",
-    "numpy",
-    "scikit-learn",
-    "scikeras",
-    "keras",
-    "tensorflow",
-    "skops",
-)
-
-# The types besides skops's own trusted ones that a model file may hold.
-TRUSTED_TYPES = (
-    "mnistkit.persistence._SavedClassifier",
-    "mnistkit.preprocessing.ImageReshaper",
-    "mnistkit.preprocessing.PixelNormalizer",
-)
-
-# What pickle and joblib files start with: a pickle's protocol opcode, or the
-# header of a compressor that joblib can use (zlib, gzip, bz2, xz, lzma, lz4).
-_PICKLE_HEADS = (
-    b"\x80",
-    b"\x78",
-    b"\x1f\x8b",
-    b"BZh",
-    b"\xfd7zXZ",
-    b"\x5d\x00",
-    b"\x04\x22\x4d\x18",
-)
-_PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".sav")
-_SAVE_HINT = "save one with mnistkit.save_model or mnistkit train"
-
-
-class VersionMismatchWarning(UserWarning):
-    """A model file was saved with other versions of mnistkit or its dependencies.
-
-    The model loads, but its predictions may differ from those it made when it
-    was saved; refit it, or install the versions the warning names.
-
-    Parameters
-    ----------
-    message : str
-        Which packages differ: the version saved and the version installed.
-
-    Examples
-    --------
-    Turn the warning into an error, to refuse files saved with other versions:
-
-    >>> import tempfile, warnings
-    >>> from mnistkit import load_model, make_logistic_baseline, save_model
-    >>> from mnistkit.persistence import VersionMismatchWarning
-    >>> path = save_model(make_logistic_baseline(), tempfile.mkdtemp() + "/m.mnistkit")
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("error", VersionMismatchWarning)
-    ...     model = load_model(path)  # saved here and now: no mismatch
-    """
+__all__ = [
+    "VersionMismatchWarning",
+    "is_pickle_file",
+    "load_model",
+    "read_model_info",
+    "save_model",
+]
 
 
 def save_model(model, path, *, metadata=None):
@@ -143,13 +88,7 @@ def save_model(model, path, *, metadata=None):
     """
     import skops.io
 
-    manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "versions": _installed_versions(),
-        "metadata": _checked_metadata(metadata),
-        "networks": [],
-    }
+    metadata = _checked_metadata(metadata)
     path = Path(path)
     with tempfile.TemporaryDirectory() as folder:
         saving = _Saving(Path(folder))
@@ -161,13 +100,7 @@ def save_model(model, path, *, metadata=None):
                 f"save_model cannot store this model without pickle ({error}); "
                 "save it with pickle or joblib instead"
             ) from None
-        manifest["networks"] = [name for name, _ in saving.networks]
-        with atomic_file(path) as temporary:
-            with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
-                archive.writestr(ESTIMATOR, estimator)
-                for name, file in saving.networks:
-                    archive.write(file, name)
+        model_file.write_model_file(path, estimator, saving.networks, metadata)
     return path
 
 
@@ -199,7 +132,7 @@ def load_model(path, *, allow_pickle=False):
     -----
     VersionMismatchWarning
         If the file was saved with other versions of mnistkit, scikit-learn,
-        NumPy, scikeras, Keras or TensorFlow than those installed.
+        NumPy, Keras, TensorFlow or skops than those installed.
 
     See Also
     --------
@@ -214,10 +147,8 @@ def load_model(path, *, allow_pickle=False):
     ...
     FileNotFoundError: no such model file: no-such-file.mnistkit
     """
-    import skops.io
-
     path = Path(path)
-    if _is_pickle(path):
+    if model_file.is_pickle(path):
         if not allow_pickle:
             raise ValueError(
                 f"{path} is a pickle file, and loading a pickle runs any code it "
@@ -227,27 +158,11 @@ def load_model(path, *, allow_pickle=False):
         import joblib
 
         return joblib.load(path)
-    with _opened(path) as archive:
-        manifest = _manifest(archive, path)
-        _warn_on_version_mismatch(manifest["versions"], path)
-        data = _member(archive, ESTIMATOR, path)
-        try:
-            untrusted = skops.io.get_untrusted_types(data=data)
-        except Exception as error:  # skops raises many kinds on a damaged file
-            raise ValueError(f"{path} is damaged: {error}") from None
-        foreign = sorted(set(untrusted) - set(TRUSTED_TYPES))
-        if foreign:
-            raise ValueError(
-                f"{path} holds types that mnistkit does not load safely: "
-                f"{', '.join(foreign)}; if you trust the file, inspect and load "
-                "its estimator.skops with skops.io.load(..., trusted=[...])"
-            )
-        try:
-            stand_in = skops.io.loads(data, trusted=untrusted)
-        except Exception as error:
-            raise ValueError(f"{path} is damaged: {error}") from None
-        with tempfile.TemporaryDirectory() as folder:
-            return _Loading(archive, Path(folder), path).restore(stand_in)
+    with model_file.opened(path) as archive:
+        manifest = model_file.read_manifest(archive, path)
+        model_file.warn_on_version_mismatch(manifest["versions"], path, stacklevel=2)
+        stand_in = model_file.read_estimator(archive, path)
+        return _Loading(archive, path).restore(stand_in)
 
 
 def read_model_info(path):
@@ -282,23 +197,50 @@ def read_model_info(path):
     ['keras', 'mnistkit', 'numpy']
     """
     path = Path(path)
-    if _is_pickle(path):
+    if model_file.is_pickle(path):
         raise ValueError(f"{path} is a pickle file; it records no versions")
-    with _opened(path) as archive:
-        manifest = _manifest(archive, path)
+    with model_file.opened(path) as archive:
+        manifest = model_file.read_manifest(archive, path)
     return Bunch(versions=manifest["versions"], metadata=manifest["metadata"])
 
 
-# -- Networks: stored beside the skops file -------------------------------------------
+def is_pickle_file(path):
+    """Whether a model file is a pickle or joblib file, which loading would run.
 
+    `load_model` loads such a file only with ``allow_pickle=True``, and
+    `read_model_info` refuses it: a pickle records no versions or metadata.
 
-class _SavedClassifier:
-    """Plain data standing in for a mnistkit classifier inside the skops file.
+    Parameters
+    ----------
+    path : str or path-like
+        An existing file.
 
-    ``estimator`` names the class, ``params`` and ``fitted`` hold plain values
-    only, and ``network`` names the ``.keras`` member with its network (None
-    when unfitted).
+    Returns
+    -------
+    is_pickle : bool
+        True if the file is no zip archive (as `save_model`'s files are) and
+        either starts as a pickle or a joblib file compressed by joblib does,
+        or has the suffix ``.pkl``, ``.pickle``, ``.joblib`` or ``.sav``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+
+    Examples
+    --------
+    >>> import tempfile, joblib
+    >>> from mnistkit import make_logistic_baseline, save_model
+    >>> folder = tempfile.mkdtemp()
+    >>> is_pickle_file(save_model(make_logistic_baseline(), f"{folder}/m.mnistkit"))
+    False
+    >>> is_pickle_file(joblib.dump(make_logistic_baseline(), f"{folder}/m.joblib")[0])
+    True
     """
+    return model_file.is_pickle(Path(path))
+
+
+# -- Classifiers: stand-ins in the file, their networks beside it ---------------------
 
 
 class _Saving:
@@ -347,25 +289,23 @@ class _Saving:
 
 
 def _is_mnistkit_classifier(obj):
-    # Only check for the class when something may have loaded it: saving a
-    # scikit-learn baseline loads no TensorFlow.
-    base = sys.modules.get("mnistkit._keras_base")
-    return base is not None and isinstance(obj, base.BaseKerasClassifier)
+    # No object of mnistkit's classifier classes can exist before
+    # mnistkit.classifiers is imported; looking for them only once it is keeps
+    # saving a scikit-learn baseline from importing them, and TensorFlow.
+    classifiers = sys.modules.get("mnistkit.classifiers")
+    if classifiers is None:
+        return False
+    classes = tuple(getattr(classifiers, name) for name in model_file.CLASSIFIER_NAMES)
+    return isinstance(obj, classes)
 
 
 def _classifier_class(name):
     """mnistkit's classifier class of that name, or None: never any other class."""
     from . import classifiers
-    from ._keras_base import BaseKerasClassifier
 
-    cls = getattr(classifiers, name, None)
-    if (
-        isinstance(cls, type)
-        and issubclass(cls, BaseKerasClassifier)
-        and cls.__module__ == classifiers.__name__
-    ):
-        return cls
-    return None
+    if name not in model_file.CLASSIFIER_NAMES:
+        return None
+    return getattr(classifiers, name)
 
 
 def _saved_classifier(clf, folder, networks):
@@ -376,35 +316,40 @@ def _saved_classifier(clf, folder, networks):
             f"{type(clf).__module__}.{name}: loading it would run its code; "
             "save it with pickle or joblib instead"
         )
-    params, fitted = clf._saved_state()
+    params = clf.get_params(deep=False)
+    fitted = network = None
+    if hasattr(clf, "model_"):
+        # The public fitted attributes; the network is saved on its own, and
+        # private attributes are the classifier's to rebuild.
+        fitted = {
+            key: value
+            for key, value in vars(clf).items()
+            if key.endswith("_")
+            and not key.startswith("_")
+            and key not in params
+            and key != "model_"
+        }
     for key, value in {**params, **(fitted or {})}.items():
-        _check_plain(value, f"{name}'s {key}")
-    saved = _SavedClassifier()
-    saved.estimator, saved.params, saved.fitted, saved.network = (
-        name,
-        params,
-        fitted,
-        None,
-    )
+        model_file.check_plain(value, f"{name}'s {key}")
     if fitted is not None:
-        saved.network = f"network-{len(networks)}.keras"
-        file = folder / saved.network
+        network = f"network-{len(networks)}.keras"
+        file = folder / network
         clf.model_.save(file)
-        networks.append((saved.network, file))
-    return saved
+        networks.append((network, file))
+    return _SavedClassifier(name, params, fitted, network)
 
 
 class _Loading:
     """One load: puts each stand-in's classifier back, in the loaded copy."""
 
-    def __init__(self, archive, folder, path):
-        self.archive, self.folder, self.path = archive, folder, path
+    def __init__(self, archive, path):
+        self.archive, self.path = archive, path
         self._restored = {}  # id -> (stand-in, classifier): each rebuilt once
 
     def restore(self, obj):
         if isinstance(obj, _SavedClassifier):
             if id(obj) not in self._restored:
-                clf = _loaded_classifier(obj, self.archive, self.folder, self.path)
+                clf = _loaded_classifier(obj, self.archive, self.path)
                 self._restored[id(obj)] = (obj, clf)
             return self._restored[id(obj)][1]
         if id(obj) in self._restored:  # a container already walked
@@ -423,172 +368,28 @@ class _Loading:
         return obj
 
 
-def _loaded_classifier(saved, archive, folder, path):
-    from ._runtime import keras
+def _loaded_classifier(saved, archive, path):
+    """The classifier a stand-in describes: its parameters, attributes and network.
 
-    cls = _classifier_class(getattr(saved, "estimator", None))
-    if cls is None:
-        raise ValueError(f"{path} names no classifier of mnistkit's")
-    _check_saved_state(saved, cls, path)
-    if saved.network is None:
-        return cls._from_saved_state(saved.params, None, None)
-    file = folder / Path(saved.network).name
-    file.write_bytes(_member(archive, saved.network, path))
+    The classifier builds anything else it needs (its forward pass) when first
+    used.
+    """
+    name, params, fitted, network = model_file.checked_stand_in(saved, path)
+    cls = _classifier_class(name)
+    names = set(cls().get_params(deep=False))
+    # Routed parameters (``optimizer__beta_1``) are the classifier's to check.
+    unknown = [key for key in params if key not in names and "__" not in key]
+    if unknown:
+        raise ValueError(f"{path} is damaged: unknown parameters {unknown}")
     try:
-        network = keras.saving.load_model(file, safe_mode=True)
-    except Exception as error:  # Keras raises many kinds on a damaged file
-        raise ValueError(f"{path} holds a damaged network: {error}") from None
-    return cls._from_saved_state(saved.params, saved.fitted, network)
-
-
-def _check_saved_state(saved, cls, path):
-    """Refuse a stand-in that `_saved_classifier` could not have written."""
-    try:
-        params, fitted, network = saved.params, saved.fitted, saved.network
-        names = set(cls().get_params(deep=False))
-        unknown = [key for key in params if key not in names and "__" not in key]
-        if unknown:
-            raise ValueError(f"unknown parameters {unknown}")
-        if fitted is not None:
-            unexpected = [
-                key
-                for key in fitted
-                if key.startswith("_")
-                or not key.endswith("_")
-                or key in cls._rebuilt_attributes
-            ]
-            if unexpected or network is None:
-                raise ValueError(f"unexpected fitted attributes {unexpected}")
-        for key, value in {**params, **(fitted or {})}.items():
-            _check_plain(value, key)
-    except (AttributeError, TypeError, ValueError) as error:
+        clf = cls(**params)
+    except (TypeError, ValueError) as error:
         raise ValueError(f"{path} is damaged: {error}") from None
-
-
-def _check_plain(value, what):
-    """Raise ValueError unless `value` is data that skops stores without code."""
-    import numpy as np
-
-    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
-        return
-    if isinstance(value, np.ndarray):
-        if value.dtype == object:
-            for item in value.ravel():
-                _check_plain(item, what)
-        return
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            _check_plain(item, what)
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_plain(key, what)
-            _check_plain(item, what)
-        return
-    raise ValueError(
-        f"save_model cannot store {what}={value!r} (a {type(value).__name__}) "
-        "without pickle; set it to plain values (names, numbers), or save the "
-        "model with pickle or joblib instead"
-    )
-
-
-# -- The archive ----------------------------------------------------------------------
-
-
-def _is_pickle(path):
-    if not path.is_file():
-        raise FileNotFoundError(f"no such model file: {path}")
-    with open(path, "rb") as file:
-        head = file.read(8)
-    if head.startswith(b"PK"):
-        return False
-    return path.suffix.lower() in _PICKLE_SUFFIXES or head.startswith(_PICKLE_HEADS)
-
-
-class _opened:
-    """Open `path` as a zip archive, or raise ValueError naming the file."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __enter__(self):
-        try:
-            self.archive = zipfile.ZipFile(self.path)
-        except zipfile.BadZipFile:
-            with open(self.path, "rb") as file:
-                zip_like = file.read(2) == b"PK"
-            if zip_like:
-                raise ValueError(
-                    f"{self.path} is damaged or incomplete: it starts as a zip "
-                    "file but cannot be read as one"
-                ) from None
-            raise ValueError(
-                f"{self.path} is not a mnistkit model file; {_SAVE_HINT}"
-            ) from None
-        return self.archive
-
-    def __exit__(self, *exc_info):
-        self.archive.close()
-        return False
-
-
-def _member(archive, name, path):
-    try:
-        return archive.read(name)
-    except KeyError:
-        raise ValueError(f"{path} is incomplete: it has no {name}") from None
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as error:
-        raise ValueError(f"{path} is damaged: {error}") from None
-
-
-def _manifest(archive, path):
-    if MANIFEST not in archive.namelist():
-        raise ValueError(
-            f"{path} is a zip file but not a mnistkit model file: it has no "
-            f"{MANIFEST}; {_SAVE_HINT}"
-        )
-    try:
-        manifest = json.loads(_member(archive, MANIFEST, path))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} has a damaged {MANIFEST}: {error}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a mnistkit model file; {_SAVE_HINT}")
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
-            f"{path} was written by a newer mnistkit (file format {version}, "
-            f"this one reads {FORMAT_VERSION}); upgrade mnistkit to load it"
-        )
-    manifest.setdefault("versions", {})
-    manifest.setdefault("metadata", {})
-    return manifest
-
-
-def _installed_versions():
-    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
-    for package in RECORDED_PACKAGES:
-        try:
-            versions[package] = package_metadata.version(package)
-        except package_metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
-
-
-def _warn_on_version_mismatch(saved, path):
-    installed = _installed_versions()
-    differences = [
-        f"{package} {saved[package]} (installed: {installed[package]})"
-        for package in RECORDED_PACKAGES
-        if package in saved and saved[package] != installed[package]
-    ]
-    if differences:
-        warnings.warn(
-            f"{path} was saved with {', '.join(differences)}; its predictions "
-            "may differ from those it made then. Refit it, or install those "
-            "versions.",
-            VersionMismatchWarning,
-            stacklevel=3,
-        )
+    if fitted is None:
+        return clf
+    vars(clf).update(fitted)
+    clf.model_ = model_file.read_network(archive, network, path)
+    return clf
 
 
 def _checked_metadata(metadata):
