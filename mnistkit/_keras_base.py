@@ -1,46 +1,43 @@
-"""The estimator base: a scikeras ``KerasClassifier`` that behaves as scikit-learn's.
+"""The estimator base of mnistkit's classifiers: one fit, read top to bottom.
 
-scikeras's ``KerasClassifier`` gives us parameter routing (``optimizer__...``,
-``fit__...``, ``callbacks__...``), label encoding and the training loop. On its
-own it is not yet a well-behaved scikit-learn classifier, and this module corrects
-that in one place:
+`BaseKerasClassifier` is a scikit-learn classifier of its own, as
+scikit-learn's ``MLPClassifier`` and skorch's ``NeuralNet`` own theirs:
+``ClassifierMixin`` first, then ``BaseEstimator``. `fit` and `partial_fit`
+both call `_fit`, which goes through five stages, each a method that works
+on its arguments:
 
-- tags: scikeras puts ``ClassifierMixin`` after ``BaseEstimator``, so
-  ``is_classifier`` is False on scikit-learn >= 1.7 and cross-validation stops
-  stratifying. We declare the classifier tags ourselves.
-- input checks: scikit-learn's ``validate_data`` (sparse, NaN, empty input,
-  feature counts and names), image arrays flattened to rows.
-- seeding: scikeras seeds through TensorFlow's process-wide state, and leaves
-  its op determinism switched on, so a later unseeded fit crashes. Every
-  random draw of our fits comes from the fit's own seed, the batches' order
-  included: fits in threads of one process are reproducible, and the
-  caller's random state is never read or changed.
-- parameters: checked at fit, naming the bad value; routed ``prefix__name``
-  parameters work in ``set_params`` as in the constructor.
-- pickling: scikeras replaces Keras's pickling hooks at import time; we put
-  Keras's own back, which pickle models natively since Keras 3.
-- early stopping on a stratified, seeded validation split, as scikit-learn's
-  ``MLPClassifier`` does, and a learning-rate schedule that spans the rows
-  really trained on.
-- prediction: ``keras.Model.predict`` builds a data pipeline on every call;
-  we call one traced forward pass instead, so that predicting one image costs
-  little more than the network's own arithmetic.
+1. ``_check_data``: the pixels and labels, with messages that name the fix;
+2. ``_encode_labels`` and ``_training_weights``: labels as class indices,
+   sample and class weights as one array, samples of zero weight dropped;
+3. ``_new_network``, or the fitted network kept (`warm_start`, `partial_fit`);
+4. ``_train``: ``keras.Model.fit`` on batches drawn from the fit's own seed;
+5. ``_record``: `model_`, `history_` and `n_iter_`.
 
-TensorFlow's process settings are in `mnistkit._runtime`, the training policy
-(optimizer, schedule, held-out data) in `mnistkit._training`.
+The seed of a fit and whether its network is new are arguments of these
+stages, never state left on the estimator. A subclass declares its
+parameters in ``__init__`` (the ones every classifier shares are documented
+once, in `SHARED_PARAMETERS_DOC`) and builds its network in
+``_build_network(seed)``.
+
+The training policy (optimizer, schedule, held-out data, seeded batches) is
+in `mnistkit._training`; TensorFlow's process settings in `mnistkit.runtime`.
 """
 
 import contextlib
+import inspect
 import math
+import os
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import ClassifierTags
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._fine_tuning import freeze_features, slow_down_features, starting_network
-from ._hardware import native_bfloat16
-from ._runtime import custom_gradients_released, keras, quiet, tf
+from ._model_file import read_fine_tuning_source
 from ._training import (
     StopOnDivergence,
     fit_seed,
@@ -50,85 +47,239 @@ from ._training import (
     seeded_batches,
     split_off_last,
 )
-from ._validation import (
-    as_array,
-    check_labels,
-    check_no_missing_labels,
-    check_pixels,
-)
+from ._validation import as_array, check_labels, check_no_missing_labels, check_pixels
+from .architectures import DTYPE_POLICIES
+from .runtime import custom_gradients_released, keras, quiet, tf
 
-# scikeras assigns these at import; Keras 3 already pickles models itself.
-_KERAS_HOOKS = [
-    (keras.Model, "__reduce__"),
-    (keras.Model, "__deepcopy__"),
-    (keras.losses.Loss, "__reduce__"),
-    (keras.metrics.Metric, "__reduce__"),
-    (keras.optimizers.Optimizer, "__reduce__"),
-]
-_keras_own_hooks = [(cls, name, vars(cls).get(name)) for cls, name in _KERAS_HOOKS]
-from scikeras._utils import route_params  # noqa: E402
-from scikeras.utils import metric_name  # noqa: E402
-from scikeras.utils.transformers import ClassifierLabelEncoder  # noqa: E402
-from scikeras.wrappers import KerasClassifier  # noqa: E402
-
-for _cls, _name, _own in _keras_own_hooks:
-    if _own is not None:
-        setattr(_cls, _name, _own)
-    elif _name in vars(_cls):
-        delattr(_cls, _name)
-
-__all__ = ["BaseKerasClassifier"]
+__all__ = ["BaseKerasClassifier", "SHARED_PARAMETERS_DOC", "document_parameters"]
 
 # Rows per call of the forward pass when `predict__batch_size` is not set:
 # large enough to keep the CPU's cores busy, small enough that a CNN's
 # activations stay within a few hundred MB.
 PREDICT_BATCH_SIZE = 1024
 
+# Routed parameters, ``prefix__name``, by prefix: where each goes.
+ROUTING_PREFIXES = {
+    "optimizer": "options of the optimizer",
+    "fit": "arguments of keras.Model.fit",
+    "predict": "predict__batch_size, the rows of each prediction call",
+    "callbacks": "arguments of the callback classes in `callbacks`",
+}
 
-def _own_sample_weight(sample_weight, X):
-    """`sample_weight` checked against `X`, as a fresh float array (or None).
+# The documentation of the parameters every classifier shares, in numpydoc
+# form; `document_parameters` fills in each class's own defaults.
+SHARED_PARAMETERS_DOC = """\
+epochs : int, default={epochs}
+    Passes over the training data (an upper bound with early stopping).
+batch_size : int, default={batch_size}
+    Samples per gradient step. Predictions go in calls of
+    ``predict__batch_size`` rows, 1024 unless set.
+learning_rate : float, default={learning_rate}
+    Step size of the optimizer; the peak of the one-cycle schedule.
+learning_rate_schedule : {{"one-cycle", "constant"}}, \
+default={learning_rate_schedule}
+    "one-cycle" warms the step size up from ``learning_rate / 25`` over the
+    first 30% of the training steps, then anneals it along a cosine to
+    ``learning_rate / 2500`` (Smith and Topin, 2019): fewer epochs reach
+    the same accuracy. The cycle spans `epochs` passes over the training
+    data, across `partial_fit` calls too; a warm-started `fit` keeps the
+    schedule of the first. "constant" keeps `learning_rate` throughout.
+steps_per_execution : int, default={steps_per_execution}
+    Training steps that Keras runs per call into TensorFlow. Small networks
+    on a CPU spend much of each step in Python, which running several
+    steps per call saves. Callbacks see the batches in groups of this
+    many.
+dtype_policy : {{"float32", "mixed_bfloat16", "auto"}}, default={dtype_policy}
+    What the layers compute in; the weights stay float32 either way.
+    "mixed_bfloat16" computes in bfloat16, which trains faster on CPUs with
+    bfloat16 instructions (AVX-512 BF16 or AMX) and slower on others.
+    "auto" takes "mixed_bfloat16" on such a CPU, when TensorFlow sees no
+    GPU, and "float32" elsewhere. The output layer computes in float32.
+optimizer : str, keras.optimizers.Optimizer class or instance, \
+default={optimizer}
+    Any name ``keras.optimizers.get`` knows. Extra options go in routed
+    parameters, e.g. ``optimizer="sgd", optimizer__momentum=0.9``. An instance
+    is copied at each fit, never trained in place.
+early_stopping : bool, default={early_stopping}
+    Stop when the loss on a held-out validation set has not improved for
+    `n_iter_no_change` epochs, and keep the weights of the best epoch.
+validation_fraction : float or None, default={validation_fraction}
+    Fraction of the training data held out, stratified and seeded, to report
+    ``val_loss`` and ``val_accuracy`` in `history_` and for early stopping.
+    None holds out 0.1 when `early_stopping` is True, and nothing otherwise.
+n_iter_no_change : int, default={n_iter_no_change}
+    Epochs without improvement of the validation loss before stopping.
+class_weight : dict, "balanced" or None, default={class_weight}
+    Weights of the classes in the loss, as in scikit-learn.
+warm_start : bool, default={warm_start}
+    Keep training the fitted network on the next `fit` instead of building
+    a new one.
+init_model : estimator, str or path-like, default={init_model}
+    Fine-tune: start each new network from a copy of this fitted
+    ``CNNClassifier`` or ``MLPClassifier`` (or a Pipeline ending in one,
+    or a file written by :func:`~mnistkit.save_model`) instead of new
+    weights. Its architecture replaces this classifier's architecture
+    parameters; its output layer is kept if the classes are the same and
+    replaced by a new one otherwise. The images must have as many pixels
+    as those it was fitted on. To save the fine-tuned classifier with
+    `save_model`, pass a path here, or set it to None after fitting.
+feature_lr_scale : float, default={feature_lr_scale}
+    With `init_model`: the learning rate of the layers before the output
+    layer, as a fraction of `learning_rate`. 0 freezes them (training only
+    the output layer), 0.1 trains them ten times slower, 1.0 trains every
+    layer alike.
+random_state : int, RandomState instance or None, default={random_state}
+    Seeds every random draw of a fit: initial weights, dropout,
+    augmentation, the batches' order and the validation split. A fit
+    reads and changes no global random state (Python's, NumPy's,
+    TensorFlow's), so fits in threads are reproducible too. An int gives
+    identical results on every fit on the same machine with the same
+    TensorFlow thread settings.
+verbose : int, default={verbose}
+    0 is silent; 1 shows Keras's progress bar and 2 one line per epoch.
+callbacks : list of keras.callbacks.Callback or None, default={callbacks}
+    Extra Keras callbacks for `fit` and `partial_fit`, as instances or as
+    classes, which each fit builds with the routed ``callbacks__name``
+    arguments (``callbacks__0__name`` for the first class alone).
+**kwargs : dict
+    Routed parameters, set in the constructor, `set_params` or a grid
+    search like any other: ``optimizer__*`` (options of the optimizer),
+    ``fit__*`` (arguments of ``keras.Model.fit``, e.g. ``fit__shuffle``),
+    ``predict__batch_size`` and ``callbacks__*``.
+"""
 
-    Fresh because scikeras multiplies class weights into it in place, which
-    must not reach the caller's array.
+
+def _default_text(value):
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def document_parameters(cls):
+    """Put `SHARED_PARAMETERS_DOC`, with `cls`'s defaults, into its docstring.
+
+    The docstring holds the line ``{shared_parameters}`` where the shared
+    parameters go; the defaults come from the signature of ``cls.__init__``,
+    the one place each of them is written.
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of `BaseKerasClassifier`.
+
+    Returns
+    -------
+    cls : type
+        The same class, documented.
     """
-    if sample_weight is None:
-        return None
-    return _check_sample_weight(np.array(sample_weight, dtype=np.float64), X)
+    defaults = {
+        name: _default_text(parameter.default)
+        for name, parameter in inspect.signature(cls.__init__).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    # The marker's indentation is the docstring's: none from Python 3.13 on,
+    # which strips docstrings' common indentation.
+    indent, marker, _ = cls.__doc__.partition("{shared_parameters}\n")
+    indent = indent[indent.rindex("\n") + 1 :]
+    lines = SHARED_PARAMETERS_DOC.format(**defaults).splitlines(keepends=True)
+    text = "".join(indent + line if line.strip() else line for line in lines)
+    cls.__doc__ = cls.__doc__.replace(indent + marker, text, 1)
+    return cls
 
 
-class BaseKerasClassifier(KerasClassifier):
+class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
     """scikit-learn classifier around a Keras network built by a subclass.
 
-    Subclasses store their parameters in ``__init__`` (plus routed
-    ``prefix__name`` keyword arguments) and implement ``_build_network()``,
-    returning an uncompiled ``keras.Model`` from flat rows of
-    ``n_features_in_`` pixels to ``n_classes_`` softmax outputs.
+    Subclasses store their parameters in ``__init__`` with
+    `_set_parameters`, and implement ``_build_network(seed)``, returning an
+    uncompiled ``keras.Model`` from flat rows of ``n_features_in_`` pixels
+    to ``n_classes_`` softmax outputs.
     """
 
-    # Routed parameters (``prefix__name``) that reach a destination in our
-    # classes; scikeras's own list also names destinations we do not have.
-    _routing_prefixes = frozenset({"optimizer", "fit", "predict", "callbacks"})
+    # The parameters every classifier shares, checked at fit; subclasses add
+    # their own.
+    _parameter_constraints = {
+        "augment": ["boolean", dict],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"one-cycle", "constant"})],
+        "steps_per_execution": [Interval(Integral, 1, None, closed="left")],
+        "dtype_policy": [StrOptions({"auto", *DTYPE_POLICIES})],
+        "optimizer": [str, type, keras.optimizers.Optimizer],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "warm_start": ["boolean"],
+        "init_model": [HasMethods(["predict_proba"]), str, os.PathLike, None],
+        "feature_lr_scale": [Interval(Real, 0, 1, closed="both")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, keras.callbacks.Callback, None],
+    }
+
+    def _set_parameters(self, parameters):
+        """Store ``__init__``'s arguments, and the routed ones in ``kwargs``."""
+        routed = parameters.pop("kwargs")
+        for name, value in parameters.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+        vars(self).update(routed)
 
     # -- scikit-learn protocol -------------------------------------------------
 
+    def get_params(self, deep=True):
+        """Get the parameters of this classifier, the routed ones included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of estimators among the parameters
+            (an `init_model`).
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values; routed parameters
+            (``optimizer__momentum``...) under their full names.
+        """
+        params = super().get_params(deep=deep)
+        params.update(self._routed_params())
+        return params
+
+    def set_params(self, **params):
+        """Set the parameters of this classifier, routed ones included.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameters by name, e.g. ``epochs=10`` or
+            ``optimizer__momentum=0.9``.
+
+        Returns
+        -------
+        self : object
+            The classifier.
+        """
+        own = {}
+        for key, value in params.items():
+            if key.partition("__")[0] in ROUTING_PREFIXES:
+                setattr(self, key, value)
+            else:
+                own[key] = value
+        if own:
+            super().set_params(**own)
+        return self
+
     def __sklearn_tags__(self):
-        # BaseEstimator's tags come first in scikeras's MRO and do not chain to
-        # ClassifierMixin's, so we set what ClassifierMixin would have.
         tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        tags.classifier_tags = ClassifierTags()
-        tags.target_tags.required = True
-        tags.input_tags.three_d_array = True
+        tags.input_tags.three_d_array = True  # images (n, height, width)
         return tags
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
 
-    # scikeras's __repr__ prints one parameter a line with tabs.
-    __repr__ = BaseEstimator.__repr__
-
-    def fit(self, X, y, sample_weight=None, **kwargs):
-        """Build a new network and train it on `X`, `y`.
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Train a new network on `X`, `y`; with `warm_start`, the fitted one.
 
         Parameters
         ----------
@@ -139,8 +290,8 @@ class BaseKerasClassifier(KerasClassifier):
             Class labels (ints or strings).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss; multiplied by the weights that
-            `class_weight` gives.
-        **kwargs : dict
+            `class_weight` gives. Samples of zero weight are left out.
+        **fit_params : dict
             Passed on to ``keras.Model.fit``. Prefer ``fit__name`` parameters.
 
         Returns
@@ -148,14 +299,11 @@ class BaseKerasClassifier(KerasClassifier):
         self : object
             The fitted classifier.
         """
-        self._check_params()
-        sample_weight = _own_sample_weight(sample_weight, X)
-        with self._unchanged_on_failure(), self._fit_context():
-            super().fit(X, y, sample_weight=sample_weight, **kwargs)
-            self._new_forward_pass()
-        return self
+        return self._fit(
+            X, y, sample_weight=sample_weight, fit_params=fit_params, incremental=False
+        )
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Train for one more epoch, keeping the weights learned so far.
 
         Parameters
@@ -169,7 +317,7 @@ class BaseKerasClassifier(KerasClassifier):
             All classes, needed on the first call if `y` lacks some.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss.
-        **kwargs : dict
+        **fit_params : dict
             Passed on to ``keras.Model.fit``.
 
         Returns
@@ -177,14 +325,335 @@ class BaseKerasClassifier(KerasClassifier):
         self : object
             The updated classifier.
         """
+        for name in ("epochs", "initial_epoch"):
+            if name in fit_params:
+                raise TypeError(
+                    f"partial_fit trains one epoch from where the last ended; "
+                    f"it takes no {name!r}. Call fit for more epochs."
+                )
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            classes=classes,
+            fit_params=fit_params,
+            incremental=True,
+        )
+
+    def _fit(self, X, y, *, sample_weight, fit_params, incremental, classes=None):
+        """The one fit behind `fit` and `partial_fit`, stage by stage."""
         self._check_params()
-        sample_weight = _own_sample_weight(sample_weight, X)
-        with self._unchanged_on_failure(), self._fit_context():
-            super().partial_fit(
-                X, y, classes=classes, sample_weight=sample_weight, **kwargs
+        keep_network = (incremental or self.warm_start) and hasattr(self, "model_")
+        fit_args = self._keras_fit_arguments(fit_params)
+        if incremental:
+            # One epoch, numbered after those the kept network has trained.
+            epochs, initial_epoch = 1, self.n_iter_ if keep_network else 0
+            fit_args.pop("epochs", None)
+            fit_args.pop("initial_epoch", None)
+        else:
+            epochs = fit_args.pop("epochs", self.epochs)
+            initial_epoch = fit_args.pop("initial_epoch", 0)
+        seed = fit_seed(self.random_state)
+        with (
+            self._unchanged_on_failure(),
+            quiet(self.verbose),
+            custom_gradients_released(),
+        ):
+            X, y = self._check_data(X, y, reset=not keep_network)
+            if not keep_network:
+                self.classes_ = self._class_labels(y, classes)
+                self.n_classes_ = len(self.classes_)
+            codes = self._encode_labels(y)
+            X, codes, weights = self._training_weights(X, y, codes, sample_weight)
+            network = self.model_ if keep_network else self._new_network(seed)
+            history = self._train(
+                network,
+                X,
+                codes,
+                weights,
+                seed=seed,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                new_network=not keep_network,
+                fit_args=fit_args,
             )
-            self._new_forward_pass()
+            self._record(network, history, go_on=keep_network and initial_epoch > 0)
         return self
+
+    # -- 1. Checking the data ------------------------------------------------------
+
+    def _check_data(self, X, y="no_validation", *, reset):
+        """`X` as float32 rows of pixels, and `y` checked, if given.
+
+        With `reset`, sets ``n_features_in_`` and ``feature_names_in_`` (and
+        what `_check_sample_shape` sets); otherwise checks `X` against them.
+        Returns ``(X, y)``.
+        """
+        X = as_array(X, self)
+        X_shape = tuple(getattr(X, "shape", ()))
+        X = _images_as_rows(X)
+        checks = dict(dtype=np.float32, accept_sparse=False, reset=reset)
+        if isinstance(y, str) and y == "no_validation":
+            X = check_pixels(self, X, **checks)
+        else:
+            if y is not None:  # before scikit-learn's checks, whose words vary
+                check_no_missing_labels(y)
+            # With y=None, validate_data itself says that y is required.
+            X, y = check_pixels(self, X, y, **checks)
+            y = check_labels(self, y)
+        self._check_sample_shape(X_shape, reset=reset)
+        return X, y
+
+    def _check_sample_shape(self, X_shape, *, reset):
+        """Check `X`'s shape as given, before flattening; subclasses that care do."""
+
+    # -- 2. Labels and weights -----------------------------------------------------
+
+    def _class_labels(self, y, classes):
+        """The sorted classes of a new network: `classes` if given, else `y`'s."""
+        if classes is None:
+            return np.unique(y)
+        classes = np.unique(np.asarray(classes))
+        missing = np.setdiff1d(np.unique(y), classes)
+        if missing.size:
+            raise ValueError(
+                f"y has labels that are not in classes: {missing.tolist()[:10]}. "
+                "Pass every class that any partial_fit call will see."
+            )
+        return classes
+
+    def _encode_labels(self, y):
+        """Each label of `y` as its index in `classes_`."""
+        index = {label: i for i, label in enumerate(self.classes_.tolist())}
+        codes = np.array([index.get(label, -1) for label in y.tolist()])
+        if (codes < 0).any():
+            unknown = sorted({str(label) for label in y[codes < 0].tolist()})
+            raise ValueError(
+                f"y has labels that {type(self).__name__} was not fitted with: "
+                f"{', '.join(unknown[:10])}. The classes are fixed when a network "
+                "is built: fit a new one (warm_start=False), or pass every class "
+                "to the first partial_fit call."
+            )
+        return codes.astype(np.int64)
+
+    def _training_weights(self, X, y, codes, sample_weight):
+        """``(X, codes, weights)``: weights from `sample_weight` and `class_weight`.
+
+        The weights are None when neither is set. Samples of zero weight are
+        dropped, as scikit-learn's estimators ignore them; the caller's
+        `sample_weight` is never changed.
+        """
+        if sample_weight is None and self.class_weight is None:
+            return X, codes, None
+        weights = np.array(
+            _check_sample_weight(sample_weight, X, dtype=np.float64), copy=True
+        )
+        if self.class_weight is not None:
+            weights *= compute_sample_weight(self.class_weight, y)
+        if not weights.any():
+            raise ValueError(
+                "Every sample has a weight of zero: there is nothing to train on. "
+                "Give some samples a positive sample_weight."
+            )
+        kept = weights != 0
+        if kept.all():
+            return X, codes, weights.astype(np.float32)
+        return X[kept], codes[kept], weights[kept].astype(np.float32)
+
+    # -- 3. The network ------------------------------------------------------------
+
+    def _new_network(self, seed):
+        """A new compiled network: built, or copied from `init_model`."""
+        if self.init_model is None:
+            network = self._build_network(seed)
+        else:
+            source, source_classes = self._fine_tuning_source()
+            network = starting_network(source, source_classes, self.classes_, seed)
+            if self.feature_lr_scale == 0:
+                freeze_features(network)
+        options = {"learning_rate": self.learning_rate, **self._routed("optimizer")}
+        network.compile(
+            optimizer=make_optimizer(self.optimizer, options),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            steps_per_execution=self.steps_per_execution,
+        )
+        if self.init_model is not None and 0 < self.feature_lr_scale < 1:
+            slow_down_features(network, self.feature_lr_scale)
+        return network
+
+    def _fine_tuning_source(self):
+        """`init_model`'s fitted network and classes, checked against `X`'s size."""
+        name = type(self).__name__
+        model = self.init_model
+        if isinstance(model, (str, os.PathLike)):
+            network, classes, n_features = read_fine_tuning_source(model)
+        else:
+            if isinstance(model, FrozenEstimator):
+                model = model.estimator
+            if hasattr(model, "steps"):
+                model = model.steps[-1][1]
+            if not isinstance(model, BaseKerasClassifier):
+                raise ValueError(
+                    f"{name}'s init_model must be a fitted CNNClassifier or "
+                    "MLPClassifier, a Pipeline ending in one, or the path of a file "
+                    f"written by mnistkit.save_model; got {type(model).__name__}."
+                )
+            if not hasattr(model, "model_"):
+                # What GridSearchCV and cross_val_score pass on: clone()
+                # unfits every estimator among the parameters.
+                raise ValueError(
+                    f"{name}'s init_model is an unfitted {type(model).__name__}. "
+                    "Fit it first; in a grid search or cross-validation, which "
+                    "clone it, wrap it in sklearn.frozen.FrozenEstimator or pass "
+                    "the path of a file written by mnistkit.save_model."
+                )
+            network, classes, n_features = (
+                model.model_,
+                model.classes_,
+                model.n_features_in_,
+            )
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"{name}'s init_model was fitted on {n_features} pixels per "
+                f"image, but X has {self.n_features_in_}. Bring the images to the "
+                "same size first, e.g. with DigitCenterer(output_size=...)."
+            )
+        return network, classes
+
+    # -- 4. Training ---------------------------------------------------------------
+
+    def _train(
+        self,
+        network,
+        X,
+        y,
+        weights,
+        *,
+        seed,
+        epochs,
+        initial_epoch,
+        new_network,
+        fit_args,
+    ):
+        """Run ``keras.Model.fit`` on batches drawn from `seed`; its history."""
+        batch_size = fit_args.pop("batch_size")
+        shuffle = fit_args.pop("shuffle", True)
+        split = fit_args.pop("validation_split", 0.0)
+        callbacks = [*self._callbacks(), *(fit_args.pop("callbacks", None) or [])]
+        arrays = (X, y) if weights is None else (X, y, weights)
+        fraction = self._validation_fraction()
+        if fraction:
+            arrays, fit_args["validation_data"] = hold_out(arrays, fraction, seed)
+        elif split and fit_args.get("validation_data") is None:
+            arrays, fit_args["validation_data"] = split_off_last(arrays, split)
+        fit_args.setdefault("validation_batch_size", batch_size)
+        if self.early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss",
+                    patience=self.n_iter_no_change,
+                    restore_best_weights=True,
+                )
+            )
+        if new_network:
+            self._start_learning_rate_schedule(network, len(arrays[0]), batch_size)
+        # Keras would shuffle with TensorFlow's process-wide seed; these
+        # batches come from the fit's own (see mnistkit._training).
+        batches, epoch_counter = seeded_batches(
+            arrays, batch_size, seed, shuffle=bool(shuffle)
+        )
+        history = network.fit(
+            batches,
+            epochs=initial_epoch + epochs,
+            initial_epoch=initial_epoch,
+            shuffle=False,  # the batches come shuffled
+            callbacks=[
+                *callbacks,
+                epoch_counter,
+                StopOnDivergence(type(self).__name__),
+            ],
+            **fit_args,
+        )
+        return history.history
+
+    def _keras_fit_arguments(self, fit_params):
+        """Arguments for ``keras.Model.fit``: ours, routed ``fit__*``, `fit_params`."""
+        arguments = {"batch_size": self.batch_size, "verbose": self.verbose}
+        arguments.update(self._routed("fit"))
+        arguments.update(fit_params)
+        return {
+            key: value
+            for key, value in arguments.items()
+            if value is not None and key != "sample_weight"
+        }
+
+    def _callbacks(self):
+        """`callbacks` as instances: classes built with ``callbacks__*`` options."""
+        callbacks = self.callbacks
+        if callbacks is None:
+            return []
+        if isinstance(callbacks, keras.callbacks.Callback):
+            callbacks = [callbacks]
+        options = self._routed("callbacks")
+        shared = {key: value for key, value in options.items() if "__" not in key}
+        built = []
+        for index, callback in enumerate(callbacks):
+            own = {
+                key.partition("__")[2]: value
+                for key, value in options.items()
+                if key.partition("__")[0] == str(index)
+            }
+            if isinstance(callback, type):
+                callback = callback(**{**shared, **own})
+            elif own:
+                raise ValueError(
+                    f"callbacks[{index}] is an instance, but routed parameters "
+                    f"callbacks__{index}__... set arguments of a class; give the "
+                    "class, or set the instance's arguments yourself."
+                )
+            built.append(callback)
+        return built
+
+    def _validation_fraction(self):
+        if self.validation_fraction is not None:
+            return self.validation_fraction
+        return 0.1 if self.early_stopping else 0.0
+
+    def _start_learning_rate_schedule(self, network, n_train, batch_size):
+        """Give a new network's optimizer the one-cycle schedule.
+
+        The cycle spans `epochs` passes over the `n_train` rows trained on:
+        those left after the validation split and the dropping of zero-weight
+        samples.
+        """
+        if (
+            self.learning_rate_schedule != "one-cycle"
+            or "learning_rate" in self._routed("optimizer")
+        ):
+            return
+        total_steps = self.epochs * math.ceil(n_train / batch_size)
+        network.optimizer.learning_rate = one_cycle_schedule(
+            self.learning_rate, total_steps
+        )
+
+    # -- 5. Recording ----------------------------------------------------------------
+
+    def _record(self, network, history, *, go_on):
+        """Set `model_`, `history_` (after the previous epochs if `go_on`), `n_iter_`.
+
+        `history_` is a new dict: the previous one stays as it was, for
+        `_unchanged_on_failure`.
+        """
+        merged = dict(self.history_) if go_on else {}
+        for key, values in history.items():
+            merged[key] = [*merged.get(key, []), *values]
+        self.model_ = network
+        self.history_ = merged
+        self.n_iter_ = len(merged["loss"])
+        self._forward = (network, _traced_forward_pass(network, self.n_features_in_))
+
+    # -- Prediction ------------------------------------------------------------------
 
     def predict_proba(self, X):
         """Class probabilities for each sample of `X`.
@@ -201,10 +670,20 @@ class BaseKerasClassifier(KerasClassifier):
             Probabilities in the order of `classes_`; each row sums to 1.
         """
         check_is_fitted(self)
+        X, _ = self._check_data(X, reset=False)
+        forward = self._forward_pass()
+        # Routed parameters are attributes; get_params would cost more than
+        # predicting one image.
+        batch_size = vars(self).get("predict__batch_size") or PREDICT_BATCH_SIZE
         with quiet(self.verbose):
-            proba = self._predict_raw(X)
+            proba = np.concatenate(
+                [
+                    forward(X[start : start + batch_size]).numpy()
+                    for start in range(0, len(X), batch_size)
+                ]
+            )
         # The softmax is float32; rows then sum to 1 only to about 1e-7.
-        proba = np.asarray(proba, dtype=np.float64).reshape(len(proba), -1)
+        proba = proba.astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
@@ -224,243 +703,74 @@ class BaseKerasClassifier(KerasClassifier):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def score(self, X, y, sample_weight=None):
-        """Return the mean accuracy of `predict` on `X` against `y`.
+    def _forward_pass(self):
+        """The network's inference pass, traced once for inputs of any size.
 
-        scikit-learn's ``ClassifierMixin.score``. scikeras's own `score`
-        computes the same accuracy, but first checks `y` as training labels
-        and drops the samples of zero weight from `X` itself.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, height, \
-                width[, channels])
-            Test images.
-        y : array-like of shape (n_samples,)
-            True labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples.
-
-        Returns
-        -------
-        score : float
-            The fraction of samples whose class `predict` gets right.
+        Made by each fit; made here only for a network set from outside (a
+        loaded or unpickled classifier, or a replaced ``model_``).
         """
-        return ClassifierMixin.score(self, X, y, sample_weight=sample_weight)
-
-    # -- Hooks that scikeras calls ----------------------------------------------
-
-    def _predict_raw(self, X, **kwargs):
-        # scikeras's own checks, then our forward pass for its model_.predict.
-        X, _ = self._validate_data(X=X, y=None)
-        X = self.feature_encoder_.transform(X)
-        forward = self._forward_pass()
-        batch_size = kwargs.get("batch_size") or self._prediction_batch_size()
-        if batch_size == -1:  # scikeras's "all rows at once"
-            batch_size = len(X)
-        outputs = [
-            forward(X[start : start + batch_size]).numpy()
-            for start in range(0, len(X), batch_size)
-        ]
-        return np.concatenate(outputs)
-
-    @property
-    def _random_state(self):
-        # scikeras seeds through a context that leaves TensorFlow's op determinism
-        # switched on for the rest of the process. We seed in `fit` (see
-        # `_fit_context`), so scikeras must never see a seed.
-        return None
-
-    @_random_state.setter
-    def _random_state(self, value):
-        pass
-
-    def _check_model_param(self):
-        return self._keras_build_fn
-
-    def _keras_build_fn(self, compile_kwargs):
-        if self.init_model is None:
-            model = self._build_network()
-        else:
-            model = starting_network(self.init_model, self, self._network_seed())
-            if self.feature_lr_scale == 0:
-                freeze_features(model)
-        model.compile(**compile_kwargs)
-        if self.init_model is not None and 0 < self.feature_lr_scale < 1:
-            slow_down_features(model, self.feature_lr_scale)
-        # A new network: its one-cycle schedule starts at its first fit.
-        self._new_network = True
-        return model
-
-    def _get_compile_kwargs(self):
-        return {
-            "optimizer": self._make_optimizer(),
-            "loss": "sparse_categorical_crossentropy",
-            "metrics": ["accuracy"],
-            "steps_per_execution": self.steps_per_execution,
-        }
-
-    @property
-    def target_encoder(self):
-        categories = "auto" if self.classes_ is None else [self.classes_]
-        return ClassifierLabelEncoder(
-            loss="sparse_categorical_crossentropy", categories=categories
-        )
-
-    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        X = self._images_as_rows(as_array(X, self))
-        checks = dict(dtype=np.float32, accept_sparse=False, reset=reset)
-        if y is None and not reset:
-            return check_pixels(self, X, **checks), None
-        if y is not None:  # before scikit-learn's checks, whose words vary
-            check_no_missing_labels(y)
-        # With y=None, validate_data itself says that y is required.
-        X, y = check_pixels(self, X, y, **checks)
-        return X, check_labels(self, y)
-
-    def _initialize_callbacks(self):
-        super()._initialize_callbacks()
-        if self.early_stopping:
-            stopper = keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=self.n_iter_no_change,
-                restore_best_weights=True,
-            )
-            self._fit_callbacks = [*self._fit_callbacks, stopper]
-
-    def _fit_keras_model(
-        self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-    ):
-        # scikeras's own version passes the arrays to keras.Model.fit, which
-        # shuffles them with TensorFlow's process-wide seed; here the batches
-        # come from the fit's own seed (see mnistkit._training.seeded_batches).
-        fit_args = self._keras_fit_arguments(kwargs)
-        batch_size = fit_args.pop("batch_size", None) or self.batch_size
-        if batch_size == -1:  # scikeras's "all rows at once"
-            batch_size = len(X)
-        shuffle = fit_args.pop("shuffle", True)
-        split = fit_args.pop("validation_split", 0.0)
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-        fraction = self._validation_fraction()
-        if fraction:
-            arrays, fit_args["validation_data"] = hold_out(
-                arrays, fraction, self._seed_of_this_fit
-            )
-        elif split and fit_args.get("validation_data") is None:
-            arrays, fit_args["validation_data"] = split_off_last(arrays, split)
-        fit_args.setdefault("validation_batch_size", batch_size)
-        if self.__dict__.pop("_new_network", False):
-            self._start_learning_rate_schedule(len(arrays[0]), batch_size)
-        batches, epoch_counter = seeded_batches(
-            arrays, batch_size, self._seed_of_this_fit, shuffle=bool(shuffle)
-        )
-        history = self.model_.fit(
-            batches,
-            epochs=initial_epoch + epochs,
-            initial_epoch=initial_epoch,
-            shuffle=False,  # the batches come shuffled
-            callbacks=[
-                *self._fit_callbacks,
-                epoch_counter,
-                StopOnDivergence(type(self).__name__),
-            ],
-            **fit_args,
-        )
-        go_on = warm_start and initial_epoch > 0 and hasattr(self, "history_")
-        self._record_history(history.history, go_on)
-
-    def _keras_fit_arguments(self, kwargs):
-        """The arguments for ``keras.Model.fit``: routed ``fit__*``, then `kwargs`.
-
-        As scikeras gathers them, but the epochs and callbacks, which
-        `_fit_keras_model` sets itself.
-        """
-        fit_args = route_params(
-            self.get_params(), destination="fit", pass_filter=self._fit_kwargs
-        )
-        fit_args.update(kwargs)
-        return {
-            key: value
-            for key, value in fit_args.items()
-            if not key.startswith("callbacks")
-            and key not in ("epochs", "initial_epoch", "sample_weight")
-            and value is not None
-        }
-
-    def _record_history(self, history, go_on):
-        """Set `history_`: this fit's epochs, after the previous ones if `go_on`.
-
-        As scikeras keeps it (across `partial_fit` calls, epochs add up), but
-        in a new dict: the previous one stays as it was, for
-        `_unchanged_on_failure`.
-        """
-        history_ = dict(self.history_) if go_on else {}
-        for key, values in history.items():
-            if not (key == "loss" or key.startswith("val_")):
-                with contextlib.suppress(ValueError):  # a custom metric's name
-                    key = metric_name(key)
-            history_[key] = [*history_.get(key, []), *values]
-        self.history_ = history_
-        self.n_iter_ = len(history_["loss"])
+        model, forward = self.__dict__.get("_forward", (None, None))
+        if model is not self.model_:
+            forward = _traced_forward_pass(self.model_, self.n_features_in_)
+            self._forward = (self.model_, forward)
+        return forward
 
     # -- Pickling ----------------------------------------------------------------
 
     def __getstate__(self):
-        # Callbacks hold the trained model, and early stopping a copy of its
-        # weights; they are rebuilt from the parameters when loaded. (The state
-        # from object.__getstate__ is our live __dict__: filter, never pop.)
+        # The traced forward pass is rebuilt at the first prediction. (The
+        # state from object.__getstate__ is our live __dict__: filter, never pop.)
         return {
             key: value
             for key, value in super().__getstate__().items()
-            if key not in ("_fit_callbacks", "_predict_callbacks", "_forward")
+            if key != "_forward"
         }
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "model_" in state:
-            self._initialize_callbacks()
-            self._new_forward_pass()
+    # -- Parameters ------------------------------------------------------------------
 
-    # -- Saving without pickle (see mnistkit.persistence) ---------------------------
+    def _routed_params(self):
+        """The parameters set through ``**kwargs``, by name: ``prefix__name``.
 
-    # Fitted attributes rebuilt on loading rather than stored (private ones,
-    # the callbacks and the forward pass, are never stored).
-    _rebuilt_attributes = frozenset({"model_", "target_encoder_", "feature_encoder_"})
-
-    def _saved_state(self):
-        """This classifier's parameters, and its fitted attributes but the network.
-
-        Returns ``(params, fitted)``; `fitted` is None when unfitted.
+        Any other name given there is kept too, as scikit-learn's checks
+        expect of the constructor and `set_params`, and refused at fit.
         """
-        params = self.get_params(deep=False)
-        if not hasattr(self, "model_"):
-            return params, None
-        fitted = {
+        own = self._get_param_names()
+        return {
             key: value
             for key, value in vars(self).items()
-            if key not in params
-            and key not in self._rebuilt_attributes
-            and not key.startswith("_")
+            if key not in own and not key.startswith("_") and not key.endswith("_")
         }
-        return params, fitted
 
-    @classmethod
-    def _from_saved_state(cls, params, fitted, network):
-        """The classifier `_saved_state` described, with its Keras `network`."""
-        clf = cls(**params)
-        if fitted is None:
-            return clf
-        vars(clf).update(fitted)
-        # As scikeras's fit sets them up, from the classes and pixel count.
-        clf.target_encoder_ = clf.target_encoder.fit(np.asarray(clf.classes_))
-        rows = np.zeros((1, clf.n_features_in_), dtype=np.float32)
-        clf.feature_encoder_ = clf.feature_encoder.fit(rows)
-        clf.model_ = network
-        clf._initialize_callbacks()
-        clf._new_forward_pass()
-        return clf
+    def _routed(self, prefix):
+        """The routed parameters of `prefix`, by the name after ``prefix__``."""
+        start = f"{prefix}__"
+        return {
+            key.removeprefix(start): value
+            for key, value in self._routed_params().items()
+            if key.startswith(start)
+        }
 
-    # -- Helpers -------------------------------------------------------------------
+    def _check_params(self):
+        """Check parameters at fit, as scikit-learn does, naming the bad value."""
+        name = type(self).__name__
+        if isinstance(self.learning_rate, str):
+            # scikit-learn's MLPClassifier names its schedule learning_rate.
+            raise ValueError(
+                f"{name}'s learning_rate is the step size, a positive float; got "
+                f"{self.learning_rate!r}. The schedule is learning_rate_schedule: "
+                "'one-cycle' or 'constant', e.g. "
+                f"{name}(learning_rate=0.001, learning_rate_schedule='constant')."
+            )
+        self._validate_params()
+        for key in self._routed_params():
+            if key.partition("__")[0] not in ROUTING_PREFIXES:
+                prefixes = ", ".join(f"{prefix}__" for prefix in ROUTING_PREFIXES)
+                raise ValueError(
+                    f"{name} got an unknown parameter {key!r}. Routed parameters "
+                    f"start with one of {prefixes}; see get_params() for the others."
+                )
+
+    # -- Failure ---------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _unchanged_on_failure(self):
@@ -492,123 +802,26 @@ class BaseKerasClassifier(KerasClassifier):
                         variable.assign(value)
             raise
 
-    @contextlib.contextmanager
-    def _fit_context(self):
-        # Every random draw of the fit comes from this seed: the network's
-        # layers, the batches' order and the validation split. None of it
-        # reads or changes the process-wide generators.
-        self._seed_of_this_fit = fit_seed(self.random_state)
-        try:
-            with quiet(self.verbose), custom_gradients_released():
-                yield
-        finally:
-            del self._seed_of_this_fit
-            self.__dict__.pop("_new_network", None)
 
-    def _forward_pass(self):
-        """The network's inference pass, traced once for inputs of any size.
+def _images_as_rows(X):
+    """Flatten (n, height, width[, channels]) arrays into rows of pixels."""
+    if getattr(X, "ndim", 2) <= 2:  # sparse matrices too: always 2-D
+        return X
+    X = np.asarray(X)
+    return X.reshape(len(X), math.prod(X.shape[1:]))
 
-        Made when the network is (`_new_forward_pass`), so that predicting
-        changes nothing in the estimator; made here only if ``model_`` was
-        replaced from outside.
-        """
-        model, forward = self.__dict__.get("_forward", (None, None))
-        if model is not self.model_:
-            self._new_forward_pass()
-            model, forward = self._forward
-        return forward
 
-    def _new_forward_pass(self):
-        # One input signature with any number of rows: calls of every batch
-        # size reuse one graph (no retracing, flat memory). It reads the
-        # network's variables, so later training is seen.
-        model = self.model_
-        spec = tf.TensorSpec([None, self.n_features_in_], tf.float32)
+def _traced_forward_pass(model, n_features):
+    """`model`'s inference pass as one graph for any number of rows.
 
-        @tf.function(input_signature=[spec], autograph=False)
-        def forward(rows):
-            return tf.cast(model(rows, training=False), tf.float32)
+    One input signature with any number of rows: calls of every batch size
+    reuse one graph (no retracing, flat memory). It reads the network's
+    variables, so later training is seen.
+    """
+    spec = tf.TensorSpec([None, n_features], tf.float32)
 
-        self._forward = (model, forward)
+    @tf.function(input_signature=[spec], autograph=False)
+    def forward(rows):
+        return tf.cast(model(rows, training=False), tf.float32)
 
-    def _prediction_batch_size(self):
-        # Routed parameters are attributes; get_params would cost more than
-        # predicting one image.
-        return vars(self).get("predict__batch_size") or PREDICT_BATCH_SIZE
-
-    def _network_seed(self):
-        """The seed for `_build_network`: this fit's, or None outside a fit."""
-        return getattr(self, "_seed_of_this_fit", None)
-
-    def _resolved_dtype_policy(self):
-        """`dtype_policy`, with "auto" decided for this machine."""
-        if self.dtype_policy != "auto":
-            return self.dtype_policy
-        on_gpu = bool(tf.config.list_physical_devices("GPU"))
-        return "mixed_bfloat16" if native_bfloat16() and not on_gpu else "float32"
-
-    def _images_as_rows(self, X):
-        """Flatten (n, height, width[, channels]) arrays into rows of pixels."""
-        if getattr(X, "ndim", 2) <= 2:  # sparse matrices too: always 2-D
-            return X
-        X = np.asarray(X)
-        return X.reshape(len(X), math.prod(X.shape[1:]))
-
-    def _validation_fraction(self):
-        if self.validation_fraction is not None:
-            return self.validation_fraction
-        return 0.1 if self.early_stopping else 0.0
-
-    def _optimizer_options(self):
-        return {
-            key.removeprefix("optimizer__"): value
-            for key, value in self.get_params().items()
-            if key.startswith("optimizer__")
-        }
-
-    def _make_optimizer(self):
-        """A new optimizer from `optimizer`, `learning_rate` and ``optimizer__*``."""
-        options = {"learning_rate": self.learning_rate, **self._optimizer_options()}
-        return make_optimizer(self.optimizer, options)
-
-    def _start_learning_rate_schedule(self, n_train, batch_size):
-        """Give a new network's optimizer the one-cycle schedule.
-
-        The cycle spans `epochs` passes over the `n_train` rows trained on:
-        those left after the validation split and the dropping of zero-weight
-        samples.
-        """
-        if (
-            self.learning_rate_schedule != "one-cycle"
-            or "learning_rate" in self._optimizer_options()
-        ):
-            return
-        total_steps = self.epochs * math.ceil(n_train / batch_size)
-        self.model_.optimizer.learning_rate = one_cycle_schedule(
-            self.learning_rate, total_steps
-        )
-
-    def _check_params(self):
-        """Check parameters at fit, as scikit-learn does, naming the bad value."""
-        name = type(self).__name__
-        if isinstance(self.learning_rate, str):
-            # scikit-learn's MLPClassifier names its schedule learning_rate.
-            raise ValueError(
-                f"{name}'s learning_rate is the step size, a positive float; got "
-                f"{self.learning_rate!r}. The schedule is learning_rate_schedule: "
-                "'one-cycle' or 'constant', e.g. "
-                f"{name}(learning_rate=0.001, learning_rate_schedule='constant')."
-            )
-        self._validate_params()
-        for key in self.get_params(deep=False):
-            if key in self._parameter_constraints:
-                continue
-            prefix = key.split("__", 1)[0]
-            if "__" not in key or prefix not in self._routing_prefixes:
-                prefixes = ", ".join(
-                    f"{prefix}__" for prefix in sorted(self._routing_prefixes)
-                )
-                raise ValueError(
-                    f"{name} got an unknown parameter {key!r}. Routed parameters "
-                    f"start with one of {prefixes}; see get_params() for the others."
-                )
+    return forward

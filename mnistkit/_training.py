@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from ._runtime import keras, tf
+from .runtime import keras, tf
 
 
 def fit_seed(random_state):

@@ -1,50 +1,25 @@
-"""`CNNClassifier` and `MLPClassifier`: parameters and a network builder each.
+"""`CNNClassifier` and `MLPClassifier`: their own parameters and network each.
 
-All the scikit-learn behaviour (validation, seeding, early stopping, pickling)
-lives in :class:`mnistkit._keras_base.BaseKerasClassifier`. Each default lives
-in the signature of ``__init__``; the docstrings state them too, and a test
-keeps the two the same.
+Everything else, the scikit-learn behaviour and the training, is in
+:class:`mnistkit._keras_base.BaseKerasClassifier`, and so is the
+documentation of the parameters the two share. Each default lives in the
+signature of ``__init__``; the docstrings state them too, and a test keeps
+the two the same.
 """
 
-import os
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._keras_base import BaseKerasClassifier
-from ._runtime import keras
-from ._validation import as_array
+from ._keras_base import BaseKerasClassifier, document_parameters
 from .architectures import (
     AUGMENT_DEFAULTS,
     CNN_ARCHITECTURES,
-    DTYPE_POLICIES,
     build_cnn,
     build_mlp,
+    resolve_dtype_policy,
 )
 from .preprocessing import resolve_image_shape
-
-# Parameters shared by both classifiers, checked at fit.
-_TRAINING_CONSTRAINTS = {
-    "dropout": [Interval(Real, 0, 1, closed="left")],
-    "augment": ["boolean", dict],
-    "epochs": [Interval(Integral, 1, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "learning_rate": [Interval(Real, 0, None, closed="neither")],
-    "learning_rate_schedule": [StrOptions({"one-cycle", "constant"})],
-    "steps_per_execution": [Interval(Integral, 1, None, closed="left")],
-    "dtype_policy": [StrOptions({"auto", *DTYPE_POLICIES})],
-    "optimizer": [str, type, keras.optimizers.Optimizer],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-    "class_weight": [StrOptions({"balanced"}), dict, None],
-    "warm_start": ["boolean"],
-    "init_model": [HasMethods(["predict_proba"]), str, os.PathLike, None],
-    "feature_lr_scale": [Interval(Real, 0, 1, closed="both")],
-    "random_state": ["random_state"],
-    "verbose": ["verbose"],
-    "callbacks": [list, keras.callbacks.Callback, None],
-}
 
 
 def _augment_options(estimator):
@@ -116,77 +91,7 @@ class CNNClassifier(BaseKerasClassifier):
         gives some of these keys; the others are 0. Only training images are
         changed, never those predicted, and a fixed `random_state` changes them
         the same way on every fit.
-    epochs : int, default=5
-        Passes over the training data (an upper bound with early stopping).
-    batch_size : int, default=256
-        Samples per gradient step, and per prediction batch.
-    learning_rate : float, default=0.01
-        Step size of the optimizer; the peak of the one-cycle schedule.
-    learning_rate_schedule : {"one-cycle", "constant"}, default="one-cycle"
-        "one-cycle" warms the step size up from ``learning_rate / 25`` over the
-        first 30% of the training steps, then anneals it along a cosine to
-        ``learning_rate / 2500`` (Smith and Topin, 2019): fewer epochs reach
-        the same accuracy. The cycle spans `epochs` passes over the training
-        data, across `partial_fit` calls too; a warm-started `fit` keeps the
-        schedule of the first. "constant" keeps `learning_rate` throughout.
-    steps_per_execution : int, default=8
-        Training steps that Keras runs per call into TensorFlow. Small networks
-        on a CPU spend much of each step in Python, which running several
-        steps per call saves. Callbacks see the batches in groups of this
-        many.
-    dtype_policy : {"float32", "mixed_bfloat16", "auto"}, default="float32"
-        What the layers compute in; the weights stay float32 either way.
-        "mixed_bfloat16" computes in bfloat16, which trains faster on CPUs with
-        bfloat16 instructions (AVX-512 BF16 or AMX) and slower on others.
-        "auto" takes "mixed_bfloat16" on such a CPU, when TensorFlow sees no
-        GPU, and "float32" elsewhere. The output layer computes in float32.
-    optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
-        Any name ``keras.optimizers.get`` knows. Extra options go in routed
-        parameters, e.g. ``optimizer="sgd", optimizer__momentum=0.9``. An instance
-        is copied at each fit, never trained in place.
-    early_stopping : bool, default=False
-        Stop when the loss on a held-out validation set has not improved for
-        `n_iter_no_change` epochs, and keep the weights of the best epoch.
-    validation_fraction : float or None, default=None
-        Fraction of the training data held out, stratified and seeded, to report
-        ``val_loss`` and ``val_accuracy`` in `history_` and for early stopping.
-        None holds out 0.1 when `early_stopping` is True, and nothing otherwise.
-    n_iter_no_change : int, default=5
-        Epochs without improvement of the validation loss before stopping.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, as in scikit-learn.
-    warm_start : bool, default=False
-        Keep training the fitted network on the next `fit` instead of building
-        a new one.
-    init_model : estimator, str or path-like, default=None
-        Fine-tune: start each new network from a copy of this fitted
-        ``CNNClassifier`` or ``MLPClassifier`` (or a Pipeline ending in one,
-        or a file written by :func:`~mnistkit.save_model`) instead of new
-        weights. Its architecture replaces this classifier's architecture
-        parameters; its output layer is kept if the classes are the same and
-        replaced by a new one otherwise. The images must have as many pixels
-        as those it was fitted on. To save the fine-tuned classifier with
-        `save_model`, pass a path here, or set it to None after fitting.
-    feature_lr_scale : float, default=1.0
-        With `init_model`: the learning rate of the layers before the output
-        layer, as a fraction of `learning_rate`. 0 freezes them (training only
-        the output layer), 0.1 trains them ten times slower, 1.0 trains every
-        layer alike.
-    random_state : int, RandomState instance or None, default=None
-        Seeds every random draw of a fit: initial weights, dropout,
-        augmentation, the batches' order and the validation split. A fit
-        reads and changes no global random state (Python's, NumPy's,
-        TensorFlow's), so fits in threads are reproducible too. An int gives
-        identical results on every fit on the same machine with the same
-        TensorFlow thread settings.
-    verbose : int, default=0
-        0 is silent; 1 shows Keras's progress bar and 2 one line per epoch.
-    callbacks : list of keras.callbacks.Callback or None, default=None
-        Extra Keras callbacks for fit and predict; routed parameters
-        (``callbacks__...``) configure them as in scikeras.
-    **kwargs : dict
-        Routed parameters for scikeras: ``optimizer__*``, ``fit__*``,
-        ``predict__*`` and ``callbacks__*``.
+    {shared_parameters}
 
     Attributes
     ----------
@@ -235,7 +140,7 @@ class CNNClassifier(BaseKerasClassifier):
         "architecture": [StrOptions(set(CNN_ARCHITECTURES))],
         "filters": [tuple, list, None],
         "dense_units": [Interval(Integral, 0, None, closed="left"), tuple, list, None],
-        **_TRAINING_CONSTRAINTS,
+        **BaseKerasClassifier._parameter_constraints,
         "dropout": [Interval(Real, 0, 1, closed="left"), None],
     }
 
@@ -267,60 +172,36 @@ class CNNClassifier(BaseKerasClassifier):
         callbacks=None,
         **kwargs,
     ):
-        self.image_shape = image_shape
-        self.architecture = architecture
-        self.filters = filters
-        self.dense_units = dense_units
-        self.dropout = dropout
-        self.augment = augment
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_schedule = learning_rate_schedule
-        self.steps_per_execution = steps_per_execution
-        self.dtype_policy = dtype_policy
-        self.optimizer = optimizer
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.init_model = init_model
-        self.feature_lr_scale = feature_lr_scale
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        vars(self).update(kwargs)
+        self._set_parameters(locals())
 
-    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        X = as_array(X, self)
-        input_shape = tuple(getattr(X, "shape", ())[1:])
-        if len(input_shape) > 3:
+    def _check_sample_shape(self, X_shape, *, reset):
+        """Check that `X` holds rows or images, and set `image_shape_` if `reset`."""
+        name = type(self).__name__
+        sample_shape = X_shape[1:]
+        if len(sample_shape) > 3:
             raise ValueError(
-                f"{type(self).__name__} takes flat rows (n_samples, n_pixels) or "
-                "images (n_samples, height, width[, channels]), but X has shape "
-                f"{X.shape}. Reshape it to one of these."
+                f"{name} takes flat rows (n_samples, n_pixels) or images "
+                "(n_samples, height, width[, channels]), but X has shape "
+                f"{X_shape}. Reshape it to one of these."
             )
-        X, y = super()._validate_data(X, y, reset=reset)
-        is_image = len(input_shape) > 1
+        is_image = len(sample_shape) > 1
         if reset:
             self.image_shape_ = resolve_image_shape(
                 self.n_features_in_,
-                self.image_shape if self.image_shape or not is_image else input_shape,
-                estimator_name=type(self).__name__,
+                self.image_shape if self.image_shape or not is_image else sample_shape,
+                estimator_name=name,
             )
         elif (
             is_image
-            and resolve_image_shape(self.n_features_in_, input_shape)
+            and resolve_image_shape(self.n_features_in_, sample_shape)
             != self.image_shape_
         ):
             raise ValueError(
-                f"X has images of shape {input_shape}, but {type(self).__name__} "
-                f"was fitted on images of shape {self.image_shape_}."
+                f"X has images of shape {sample_shape}, but {name} was fitted on "
+                f"images of shape {self.image_shape_}."
             )
-        return X, y
 
-    def _build_network(self):
+    def _build_network(self, seed):
         return build_cnn(
             self.n_features_in_,
             self.n_classes_,
@@ -334,9 +215,12 @@ class CNNClassifier(BaseKerasClassifier):
             ),
             dropout=self.dropout,
             augment=_augment_options(self),
-            seed=self._network_seed(),
-            dtype_policy=self._resolved_dtype_policy(),
+            seed=seed,
+            dtype_policy=resolve_dtype_policy(self.dtype_policy),
         )
+
+
+document_parameters(CNNClassifier)
 
 
 class MLPClassifier(BaseKerasClassifier):
@@ -364,77 +248,7 @@ class MLPClassifier(BaseKerasClassifier):
         changed, never those predicted, and a fixed `random_state` changes them
         the same way on every fit.
         The rows must be square single-channel images (e.g. 784 pixels).
-    epochs : int, default=15
-        Passes over the training data (an upper bound with early stopping).
-    batch_size : int, default=256
-        Samples per gradient step, and per prediction batch.
-    learning_rate : float, default=0.002
-        Step size of the optimizer; the peak of the one-cycle schedule.
-    learning_rate_schedule : {"one-cycle", "constant"}, default="one-cycle"
-        "one-cycle" warms the step size up from ``learning_rate / 25`` over the
-        first 30% of the training steps, then anneals it along a cosine to
-        ``learning_rate / 2500`` (Smith and Topin, 2019): fewer epochs reach
-        the same accuracy. The cycle spans `epochs` passes over the training
-        data, across `partial_fit` calls too; a warm-started `fit` keeps the
-        schedule of the first. "constant" keeps `learning_rate` throughout.
-    steps_per_execution : int, default=8
-        Training steps that Keras runs per call into TensorFlow. Small networks
-        on a CPU spend much of each step in Python, which running several
-        steps per call saves. Callbacks see the batches in groups of this
-        many.
-    dtype_policy : {"float32", "mixed_bfloat16", "auto"}, default="auto"
-        What the layers compute in; the weights stay float32 either way.
-        "mixed_bfloat16" computes in bfloat16, which trains faster on CPUs with
-        bfloat16 instructions (AVX-512 BF16 or AMX) and slower on others.
-        "auto" takes "mixed_bfloat16" on such a CPU, when TensorFlow sees no
-        GPU, and "float32" elsewhere. The output layer computes in float32.
-    optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
-        Any name ``keras.optimizers.get`` knows. Extra options go in routed
-        parameters, e.g. ``optimizer="sgd", optimizer__momentum=0.9``. An instance
-        is copied at each fit, never trained in place.
-    early_stopping : bool, default=False
-        Stop when the loss on a held-out validation set has not improved for
-        `n_iter_no_change` epochs, and keep the weights of the best epoch.
-    validation_fraction : float or None, default=None
-        Fraction of the training data held out, stratified and seeded, to report
-        ``val_loss`` and ``val_accuracy`` in `history_` and for early stopping.
-        None holds out 0.1 when `early_stopping` is True, and nothing otherwise.
-    n_iter_no_change : int, default=5
-        Epochs without improvement of the validation loss before stopping.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, as in scikit-learn.
-    warm_start : bool, default=False
-        Keep training the fitted network on the next `fit` instead of building
-        a new one.
-    init_model : estimator, str or path-like, default=None
-        Fine-tune: start each new network from a copy of this fitted
-        ``CNNClassifier`` or ``MLPClassifier`` (or a Pipeline ending in one,
-        or a file written by :func:`~mnistkit.save_model`) instead of new
-        weights. Its architecture replaces this classifier's architecture
-        parameters; its output layer is kept if the classes are the same and
-        replaced by a new one otherwise. The images must have as many pixels
-        as those it was fitted on. To save the fine-tuned classifier with
-        `save_model`, pass a path here, or set it to None after fitting.
-    feature_lr_scale : float, default=1.0
-        With `init_model`: the learning rate of the layers before the output
-        layer, as a fraction of `learning_rate`. 0 freezes them (training only
-        the output layer), 0.1 trains them ten times slower, 1.0 trains every
-        layer alike.
-    random_state : int, RandomState instance or None, default=None
-        Seeds every random draw of a fit: initial weights, dropout,
-        augmentation, the batches' order and the validation split. A fit
-        reads and changes no global random state (Python's, NumPy's,
-        TensorFlow's), so fits in threads are reproducible too. An int gives
-        identical results on every fit on the same machine with the same
-        TensorFlow thread settings.
-    verbose : int, default=0
-        0 is silent; 1 shows Keras's progress bar and 2 one line per epoch.
-    callbacks : list of keras.callbacks.Callback or None, default=None
-        Extra Keras callbacks for fit and predict; routed parameters
-        (``callbacks__...``) configure them as in scikeras.
-    **kwargs : dict
-        Routed parameters for scikeras: ``optimizer__*``, ``fit__*``,
-        ``predict__*`` and ``callbacks__*``.
+    {shared_parameters}
 
     Attributes
     ----------
@@ -458,7 +272,7 @@ class MLPClassifier(BaseKerasClassifier):
     See Also
     --------
     CNNClassifier : A convolutional network, more accurate on images.
-    sklearn.neural_network.MLPClassifier : scikit-learn's own, on NumPy.
+    sklearn.neural_network.MLPClassifier : Scikit-learn's own, on NumPy.
 
     Examples
     --------
@@ -476,7 +290,8 @@ class MLPClassifier(BaseKerasClassifier):
 
     _parameter_constraints = {
         "hidden_layer_sizes": [tuple, list],
-        **_TRAINING_CONSTRAINTS,
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        **BaseKerasClassifier._parameter_constraints,
     }
 
     def __init__(
@@ -504,29 +319,9 @@ class MLPClassifier(BaseKerasClassifier):
         callbacks=None,
         **kwargs,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.dropout = dropout
-        self.augment = augment
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_schedule = learning_rate_schedule
-        self.steps_per_execution = steps_per_execution
-        self.dtype_policy = dtype_policy
-        self.optimizer = optimizer
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.init_model = init_model
-        self.feature_lr_scale = feature_lr_scale
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        vars(self).update(kwargs)
+        self._set_parameters(locals())
 
-    def _build_network(self):
+    def _build_network(self, seed):
         augment = _augment_options(self)
         return build_mlp(
             self.n_features_in_,
@@ -541,6 +336,9 @@ class MLPClassifier(BaseKerasClassifier):
                 if augment
                 else None
             ),
-            seed=self._network_seed(),
-            dtype_policy=self._resolved_dtype_policy(),
+            seed=seed,
+            dtype_policy=resolve_dtype_policy(self.dtype_policy),
         )
+
+
+document_parameters(MLPClassifier)

@@ -100,8 +100,8 @@ def _inference_network(model):
     from sklearn.utils.validation import check_is_fitted
 
     from ._keras_base import BaseKerasClassifier
-    from ._runtime import keras
     from .preprocessing import ImageReshaper, PixelNormalizer
+    from .runtime import keras
 
     steps = (
         [step for _, step in model.steps] if isinstance(model, Pipeline) else [model]

@@ -37,16 +37,6 @@ FAST_PARAMETERS = {
 
 # The checks both classifiers are expected to fail, each with its reason.
 CLASSIFIER_EXPECTED_FAILURES = {
-    "check_mixin_order": (
-        "scikeras declares KerasClassifier(BaseWrapper, ClassifierMixin); Python's "
-        "MRO keeps ClassifierMixin after BaseEstimator in every subclass. The "
-        "effect that matters, the classifier tags, is restored in "
-        "BaseKerasClassifier.__sklearn_tags__ and tested in test_classifiers.py."
-    ),
-    "check_estimator_tags_renamed": (
-        "scikeras's BaseWrapper still defines the pre-1.6 _more_tags, and the "
-        "check walks the MRO; our classes define __sklearn_tags__."
-    ),
     "check_methods_sample_order_invariance": (
         "float32 matrix products on the CPU round a row's result by its place "
         "in the batch: for some of the check's unseeded permutations a "
