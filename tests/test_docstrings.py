@@ -1,7 +1,8 @@
 """Every public class and function has a numpydoc docstring with a doctest.
 
 pytest runs those doctests (``--doctest-modules`` in pyproject.toml), so the
-examples in the API reference are checked on every run.
+examples in the API reference are checked on every run. numpydoc's own
+validation checks every public function, class and method besides.
 """
 
 import importlib
@@ -24,9 +25,11 @@ def _public_objects():
         module = importlib.import_module(f"mnistkit.{info.name}")
         for name, obj in vars(module).items():
             defined_here = getattr(obj, "__module__", None) == module.__name__
+            # Functions behind functools.cache too.
+            unwrapped = inspect.unwrap(obj) if callable(obj) else obj
             if (
                 not name.startswith("_")
-                and (inspect.isfunction(obj) or inspect.isclass(obj))
+                and (inspect.isfunction(unwrapped) or inspect.isclass(obj))
                 and defined_here
             ):
                 yield f"{module.__name__}.{name}", obj
@@ -43,14 +46,26 @@ def test_the_public_api_is_all_found():
     assert exported <= set(PUBLIC.values())
 
 
+def _takes_arguments(obj):
+    """Whether `obj` has parameters to document; unreadable signatures count."""
+    try:
+        return bool(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):  # classes built on C types, such as Warning
+        return True
+
+
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_numpydoc_docstring_with_a_doctest(name):
     docstring = inspect.getdoc(PUBLIC[name]) or ""
     summary, _, body = docstring.partition("\n")
     assert summary.strip(), f"{name} has no one-line summary"
-    sections = ["Parameters", "Examples"]
-    if inspect.isfunction(PUBLIC[name]):
-        sections.insert(1, "Returns")
+    sections = ["Examples"]
+    if _takes_arguments(PUBLIC[name]):
+        sections.insert(0, "Parameters")
+    if inspect.isgeneratorfunction(inspect.unwrap(PUBLIC[name])):
+        sections.insert(-1, "Yields")  # context managers included
+    elif not inspect.isclass(PUBLIC[name]):
+        sections.insert(-1, "Returns")
     for section in sections:
         assert f"\n{section}\n{'-' * len(section)}\n" in f"\n{body}", (
             f"{name} lacks a numpydoc {section} section"
@@ -105,3 +120,69 @@ def test_no_history_or_issue_numbers_in_code_and_tests():
         for path in (ROOT / folder).rglob("*.py"):
             found = pattern.findall(path.read_text())
             assert not found, f"{path.relative_to(ROOT)} mentions {found}"
+
+
+# numpydoc's checks that these docstrings do not follow, and why; every other
+# check applies to every public function, class and method.
+NUMPYDOC_IGNORED = {
+    # An extended summary is for what the one-line summary leaves out, and
+    # many names need none.
+    "ES01",
+    # See Also is for a name with a related one to point to, not every name.
+    "SA01",
+    # Returns names what is returned (``path : pathlib.Path``), as
+    # scikit-learn's docstrings do, so that the text can refer to it.
+    "RT02",
+}
+# A method is documented on its class's page, whose Examples use it, as
+# scikit-learn's methods are.
+NUMPYDOC_IGNORED_FOR_METHODS = NUMPYDOC_IGNORED | {"EX01"}
+
+
+def _public_members(cls):
+    """Public methods and properties of `cls` that mnistkit defines, by name.
+
+    Inherited ones count when a class of mnistkit defines them (a private base
+    class's ``fit``), not when scikit-learn or Keras does.
+    """
+    for name in sorted(dir(cls)):
+        owner = next((k for k in cls.__mro__ if name in vars(k)), None)
+        if name.startswith("_") or owner is None:
+            continue
+        attribute = vars(owner)[name]
+        # Descriptors: functions, class and static methods, properties, and
+        # scikit-learn's available_if; not constants or nested classes, nor
+        # the slots of ``__slots__``, attributes the class's docstring lists.
+        if (
+            owner.__module__.split(".")[0] == "mnistkit"
+            and hasattr(attribute, "__get__")
+            and not inspect.isclass(attribute)
+            and not inspect.ismemberdescriptor(attribute)
+        ):
+            yield name
+
+
+def _numpydoc_names():
+    """Each public name numpydoc validates, and whether it is a method."""
+    for name, obj in sorted(PUBLIC.items()):
+        yield name, False
+        if inspect.isclass(obj):
+            for member in _public_members(obj):
+                yield f"{name}.{member}", True
+
+
+NUMPYDOC_NAMES = dict(_numpydoc_names())
+
+
+@pytest.mark.parametrize("name", sorted(NUMPYDOC_NAMES))
+def test_numpydoc_validation_passes(name):
+    validate = pytest.importorskip("numpydoc.validate").validate
+    ignored = NUMPYDOC_IGNORED_FOR_METHODS if NUMPYDOC_NAMES[name] else NUMPYDOC_IGNORED
+    result = validate(name)
+    errors = [
+        (code, message) for code, message in result["errors"] if code not in ignored
+    ]
+    assert not errors, (
+        f"{name} ({result['file']}:{result['file_line']}):\n"
+        + "\n".join(f"  {code}: {message}" for code, message in errors)
+    )
