@@ -4,7 +4,7 @@ For each shape of the default CNN's normalised maps (batches of 256: 12x12x16
 after the strided first convolution, 5x5x32 after the pooling), one
 ``tf.function`` computes a layer's output and the gradients of a loss with
 respect to its inputs and weights; ``keras.layers.BatchNormalization`` and
-``mnistkit._layers.FusedBatchNormalization`` take turns, ``--repeats`` times
+``mnistkit.layers.FusedBatchNormalization`` take turns, ``--repeats`` times
 (default 5) ``--steps`` steps (default 200), and the fastest milliseconds a
 step of each are printed, with their ratio.
 """
@@ -12,9 +12,9 @@ step of each are printed, with their ratio.
 import argparse
 import time
 
-from mnistkit._hardware import describe_machine
-from mnistkit._layers import FusedBatchNormalization
-from mnistkit._runtime import keras, tf
+from mnistkit.layers import FusedBatchNormalization
+from mnistkit.machine import describe_machine
+from mnistkit.runtime import keras, tf
 
 SHAPES = [(256, 12, 12, 16), (256, 5, 5, 32)]
 

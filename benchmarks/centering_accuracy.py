@@ -106,7 +106,7 @@ def main(argv=None):
     parser.add_argument("--n-test", type=int, default=10_000, help="test images used")
     parser.add_argument("--seed", type=int, default=0, help="distortions' seed (0)")
     args = parser.parse_args(argv)
-    from mnistkit._hardware import describe_machine
+    from mnistkit.machine import describe_machine
 
     data = load_train_test("mnist", n_train=args.n_train, random_state=0)
     digits = np.asarray(data.X_test)[: args.n_test].reshape(-1, 28, 28)

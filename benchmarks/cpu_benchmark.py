@@ -16,7 +16,7 @@ into ``--output``.
 This is a harness, not part of the library: it times ``keras.Model.fit`` by
 wrapping it for the length of each fit, and gives the plain Keras and scikeras
 runs the same seeding and graph clean-up as mnistkit's own fits (from
-``mnistkit._runtime``), so that no fit slows the next.
+``mnistkit.runtime``), so that no fit slows the next.
 """
 
 import argparse
@@ -31,10 +31,10 @@ import pandas as pd
 from sklearn.model_selection import GridSearchCV
 
 from mnistkit import load_train_test, make_preset
-from mnistkit._hardware import describe_machine
-from mnistkit._runtime import custom_gradients_released, describe_kernels, keras
-from mnistkit.benchmark import _resident_bytes
+from mnistkit.architectures import resolve_dtype_policy
+from mnistkit.machine import describe_kernels, describe_machine, resident_bytes
 from mnistkit.preprocessing import resolve_image_shape
+from mnistkit.runtime import custom_gradients_released, keras
 
 RESULT_COLUMNS = [
     "model",
@@ -136,7 +136,7 @@ def run_cpu_benchmark(
     The three runs of the Keras example's network take turns at going first,
     so that a drift of the machine within a round favours none of them. Every
     fit starts from collected garbage, and no fit leaves its traced graphs
-    behind (``mnistkit._runtime.custom_gradients_released``), so none slows
+    behind (``mnistkit.runtime.custom_gradients_released``), so none slows
     the next.
 
     Parameters
@@ -407,12 +407,12 @@ def search_memory_growth(estimator, X, y, param_grid, *, cv=3):
     """
     estimator.fit(X, y)
     gc.collect()
-    before = _resident_bytes()
+    before = resident_bytes()
     search = GridSearchCV(estimator, param_grid, cv=cv, refit=False, n_jobs=1)
     search.fit(X, y)
     gc.collect()
     n_fits = len(search.cv_results_["params"]) * cv
-    return (_resident_bytes() - before) / 2**20, n_fits
+    return (resident_bytes() - before) / 2**20, n_fits
 
 
 def _timed(function, *args, **kwargs):
@@ -515,7 +515,7 @@ def report(results, description, memory_line=None):
     summary, ratios = summarize_cpu_benchmark(results)
     # "auto" decides by the CPU, so the report says what it chose here.
     policies = ", ".join(
-        f"{name} in {make_preset(name)._resolved_dtype_policy()}"
+        f"{name} in {resolve_dtype_policy(make_preset(name).dtype_policy)}"
         for name in ("cnn-fast", "mlp", "cnn-accurate")
     )
     lines = [

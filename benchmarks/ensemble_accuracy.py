@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from mnistkit import load_train_test, make_preset
-from mnistkit._hardware import describe_machine
+from mnistkit.machine import describe_machine
 
 
 def main(argv=None):

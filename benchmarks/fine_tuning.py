@@ -42,7 +42,7 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
-    from mnistkit._hardware import describe_machine
+    from mnistkit.machine import describe_machine
 
     mnist = load_train_test("mnist", n_train=args.n_train, random_state=0)
     source = make_pipeline(PixelNormalizer(), CNNClassifier(random_state=0))

@@ -134,13 +134,13 @@ def test_search_memory_growth_counts_the_fits(digits01):
         ),
         (
             "search_memory.py",
-            ["--variant", "keras-adapter-clear", "--n-images", "300", "--n-rates", "1"],
-            "Variant keras-adapter-clear: resident memory growth over 3 GridSearchCV",
+            ["--n-images", "300", "--n-rates", "1", "--fits", "2", "--every", "1"],
+            "consecutive fits of cnn-fast on 300 images: ",
         ),
         (
             "search_memory.py",
-            ["--variant", "no-epoch-variable", "--n-images", "300", "--n-rates", "1"],
-            "Variant no-epoch-variable: resident memory growth over 3 GridSearchCV",
+            ["--model", "mlp", "--n-images", "300", "--n-rates", "1"],
+            "Resident memory growth over 3 GridSearchCV fits of mlp on 300 images",
         ),
         (
             "ensemble_accuracy.py",
@@ -186,11 +186,11 @@ def test_predict_latency_on_an_mnist_slice(shared_data, monkeypatch, capsys):
     systems = [line.split(" | ")[0].removeprefix("| ") for line in lines[4:14]]
     assert systems == [
         "CNNClassifier().predict",
-        "CNNClassifier(), before",
+        "CNNClassifier()'s Keras model, Model.predict",
         "CNNClassifier()'s Keras model called",
         "CNNClassifier() in ONNX Runtime",
         "MLPClassifier().predict",
-        "MLPClassifier(), before",
+        "MLPClassifier()'s Keras model, Model.predict",
         "MLPClassifier()'s Keras model called",
         "MLPClassifier() in ONNX Runtime",
         "sklearn MLPClassifier.predict",
@@ -201,6 +201,6 @@ def test_predict_latency_on_an_mnist_slice(shared_data, monkeypatch, capsys):
     float32 = [line for line in onnx if "exported in float32: no target" not in line]
     assert len(onnx) == 2 and "CNNClassifier()" in float32[0]
     assert all(line.endswith(": met)") for line in float32)
-    traces = [line for line in lines if "single-image predictions" in line]
-    assert len(traces) == 2 and all("traced 1 time(s)" in line for line in traces)
+    memory = [line for line in lines if "single-image predictions" in line]
+    assert len(memory) == 2 and all("resident memory grew" in line for line in memory)
     assert "\n".join(lines) in capsys.readouterr().out
