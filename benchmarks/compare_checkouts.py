@@ -9,8 +9,10 @@ the same machine, the checkouts taking turns:
   the per-round fit-time ratios against the Keras example of the same round
   are read;
 - the median latency of ``predict`` on 1 and 32 images of the default
-  ``CNNClassifier`` and ``MLPClassifier``, measured here through the public
-  API alone, so that the code measuring is the same for both.
+  ``CNNClassifier`` and ``MLPClassifier``, and the resident memory that the
+  same 30-fit search leaves behind in a process of its own, measured here
+  through the public API alone, so that the code measuring is the same for
+  both.
 
 Each checkout runs in processes of its own, with its directory first on
 ``PYTHONPATH``; make the earlier one with ``git worktree add ../base main~1``
@@ -26,6 +28,7 @@ below 1 is faster (or smaller).
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -37,7 +40,7 @@ HERE = Path(__file__).resolve().parents[1]
 
 # What the latency probe runs in each checkout's own process.
 LATENCY_PROBE = """
-import json, statistics, sys, time
+import statistics, time
 import mnistkit
 from mnistkit import CNNClassifier, MLPClassifier, load_train_test
 data = load_train_test("mnist", n_train={n_train}, random_state=0)
@@ -61,6 +64,29 @@ print("FIGURES " + json.dumps(figures))
 """
 
 
+# The 30-fit grid search of cpu_benchmark.py, in a process of its own: the
+# memory a search leaves behind depends on what the process did before it
+# (within cpu_benchmark.py's run, tens of MiB either way), less so here.
+MEMORY_PROBE = """
+import gc, numpy as np
+from sklearn.model_selection import GridSearchCV
+from mnistkit import load_train_test, make_preset
+def resident():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+data = load_train_test("mnist", n_train=3000, random_state=0)
+X, y = data.X_train / 255.0, data.y_train
+estimator = make_preset("cnn-fast").fit(X, y)
+gc.collect()
+before = resident()
+grid = {{"learning_rate": list(np.geomspace(0.002, 0.03, 10))}}
+GridSearchCV(estimator, grid, cv=3, refit=False, n_jobs=1).fit(X, y)
+gc.collect()
+print("FIGURES " + json.dumps({{"search memory growth, own process, MiB":
+                               (resident() - before) / 2**20}}))
+"""
+
+
 def run_in(checkout, args, *, env_extra=None, log=None):
     """Run ``python ARGS`` with `checkout` first on the path; its stdout."""
     env = dict(os.environ, PYTHONPATH=str(checkout), **(env_extra or {}))
@@ -81,10 +107,9 @@ def run_in(checkout, args, *, env_extra=None, log=None):
     return result.stdout
 
 
-def latency_figures(checkout, n_train, calls):
-    """The latency probe's figures, measured in `checkout`'s own process."""
-    code = LATENCY_PROBE.format(n_train=n_train, calls=calls)
-    output = run_in(checkout, ["-c", code])
+def probe_figures(checkout, code):
+    """The figures that a probe's `code` prints, run in `checkout`'s process."""
+    output = run_in(checkout, ["-c", "import json\n" + code])
     line = next(line for line in output.splitlines() if line.startswith("FIGURES "))
     return json.loads(line.removeprefix("FIGURES "))
 
@@ -119,6 +144,15 @@ def cpu_benchmark_figures(checkout, output, options):
     return figures
 
 
+def _median_cell(values):
+    """The median of `values`, and a table cell: the median, then each value."""
+    if not values:
+        return None, ""
+    median = statistics.median(values)
+    each = ", ".join(f"{value:.3f}" for value in values)
+    return median, f"{median:.3f} ({each})"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--baseline", required=True, help="an earlier checkout")
@@ -126,6 +160,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="benchmark rounds")
     parser.add_argument("--calls", type=int, default=300, help="predict calls")
     parser.add_argument("--output", default="compare-checkouts-results")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="whole comparisons, medians reported"
+    )
     args = parser.parse_args(argv)
     checkouts = {"baseline": Path(args.baseline).resolve(), "this": HERE}
     output = Path(args.output).resolve()
@@ -141,32 +178,39 @@ def main(argv=None):
         "30",
     ]
     figures = {name: {} for name in checkouts}
-    # The checkouts take turns, the baseline first for latency, second for
-    # the long benchmark, so that a drift of the machine favours neither.
-    for name in ("baseline", "this"):
-        figures[name].update(latency_figures(checkouts[name], args.n_train, args.calls))
-        print(f"latency measured in {name}: {figures[name]['package']}", flush=True)
-    for name in ("this", "baseline"):
-        figures[name].update(
-            cpu_benchmark_figures(checkouts[name], output / name, options)
-        )
-        print(f"cpu_benchmark.py run in {name}", flush=True)
+    for round_ in range(args.rounds):
+        # The checkouts take turns at going first, so that a drift of the
+        # machine favours neither.
+        order = ["baseline", "this"][:: 1 if round_ % 2 == 0 else -1]
+        for name in order:
+            latency = LATENCY_PROBE.format(n_train=args.n_train, calls=args.calls)
+            measured = probe_figures(checkouts[name], latency)
+            measured.update(probe_figures(checkouts[name], MEMORY_PROBE.format()))
+            measured.update(
+                cpu_benchmark_figures(
+                    checkouts[name], output / f"{name}-{round_}", options
+                )
+            )
+            for key, value in measured.items():
+                figures[name].setdefault(key, []).append(value)
+            print(f"round {round_}: measured {measured.pop('package')}", flush=True)
 
     from mnistkit.machine import describe_machine
 
     keys = [key for key in figures["this"] if key != "package"]
     lines = [
         f"Machine: {describe_machine()}; Python {sys.version.split()[0]}.",
-        f"baseline: {checkouts['baseline']}; this: {checkouts['this']}.",
+        f"baseline: {checkouts['baseline']}; this: {checkouts['this']}; "
+        f"{args.rounds} rounds, medians (each round's figures in brackets).",
         "",
         "| figure | baseline | this checkout | this / baseline |",
         "| --- | --- | --- | --- |",
     ]
     for key in keys:
-        base, this = figures["baseline"].get(key), figures["this"][key]
-        ratio = "" if not base else f"{this / base:.3f}"
-        base_text = "" if base is None else f"{base:.3f}"
-        lines.append(f"| {key} | {base_text} | {this:.3f} | {ratio} |")
+        base = _median_cell(figures["baseline"].get(key, []))
+        this = _median_cell(figures["this"][key])
+        ratio = f"{this[0] / base[0]:.3f}" if base[0] else ""
+        lines.append(f"| {key} | {base[1]} | {this[1]} | {ratio} |")
     text = "\n".join(lines)
     output.mkdir(parents=True, exist_ok=True)
     (output / "comparison.md").write_text(text + "\n")
