@@ -656,7 +656,7 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
     # -- Prediction ------------------------------------------------------------------
 
     def predict_proba(self, X):
-        """Class probabilities for each sample of `X`.
+        """Predict the probability of each class for each sample of `X`.
 
         Parameters
         ----------

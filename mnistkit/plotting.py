@@ -15,7 +15,7 @@ from .preprocessing import resolve_image_shape
 
 
 def plot_training_curves(history, *, title=None):
-    """Loss and accuracy per epoch, training and validation.
+    """Plot the loss and accuracy of each epoch, training and validation.
 
     Parameters
     ----------
