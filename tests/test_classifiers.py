@@ -8,7 +8,7 @@ common checks run on both.
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone, is_classifier
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -22,6 +22,14 @@ from sklearn.pipeline import make_pipeline
 
 from conftest import fast_cnn, fast_mlp
 from mnistkit import CNNClassifier, MLPClassifier, PixelNormalizer
+
+
+@pytest.mark.parametrize("Classifier", [CNNClassifier, MLPClassifier])
+def test_the_base_is_scikit_learns_and_ours_alone(Classifier):
+    # Mixins first, as scikit-learn asks; no wrapper library in between.
+    packages = {cls.__module__.partition(".")[0] for cls in Classifier.__mro__}
+    assert packages == {"mnistkit", "sklearn", "builtins"}
+    assert Classifier.__mro__[2:4] == (ClassifierMixin, BaseEstimator)
 
 
 @pytest.mark.parametrize("Classifier", [CNNClassifier, MLPClassifier])
