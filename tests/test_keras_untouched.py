@@ -136,7 +136,14 @@ def _tiny(params):
     return {**params, "epochs": 1, "random_state": 0}
 
 
-@pytest.mark.parametrize("case", ["scikeras first", "without scikeras"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        # scikeras comes with the benchmarks extra, which the slow tier installs.
+        pytest.param("scikeras first", marks=pytest.mark.slow),
+        "without scikeras",
+    ],
+)
 def test_mnistkit_changes_no_attribute_of_keras_or_sklearn(case):
     if case == "scikeras first" and importlib.util.find_spec("scikeras") is None:
         # Not imported here: scikeras changes Keras's classes when imported,
