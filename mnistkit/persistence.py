@@ -24,7 +24,7 @@ from pathlib import Path
 from sklearn.base import BaseEstimator
 from sklearn.utils import Bunch
 
-from . import _model_file as model_file
+from . import _model_file
 
 # Model files name the stand-in for a classifier by this module and this name,
 # where skops imports it from to rebuild it (see mnistkit._model_file).
@@ -100,7 +100,7 @@ def save_model(model, path, *, metadata=None):
                 f"save_model cannot store this model without pickle ({error}); "
                 "save it with pickle or joblib instead"
             ) from None
-        model_file.write_model_file(path, estimator, saving.networks, metadata)
+        _model_file.write_model_file(path, estimator, saving.networks, metadata)
     return path
 
 
@@ -148,7 +148,7 @@ def load_model(path, *, allow_pickle=False):
     FileNotFoundError: no such model file: no-such-file.mnistkit
     """
     path = Path(path)
-    if model_file.is_pickle(path):
+    if _model_file.is_pickle(path):
         if not allow_pickle:
             raise ValueError(
                 f"{path} is a pickle file, and loading a pickle runs any code it "
@@ -158,10 +158,10 @@ def load_model(path, *, allow_pickle=False):
         import joblib
 
         return joblib.load(path)
-    with model_file.opened(path) as archive:
-        manifest = model_file.read_manifest(archive, path)
-        model_file.warn_on_version_mismatch(manifest["versions"], path, stacklevel=2)
-        stand_in = model_file.read_estimator(archive, path)
+    with _model_file.opened(path) as archive:
+        manifest = _model_file.read_manifest(archive, path)
+        _model_file.warn_on_version_mismatch(manifest["versions"], path, stacklevel=2)
+        stand_in = _model_file.read_estimator(archive, path)
         return _Loading(archive, path).restore(stand_in)
 
 
@@ -197,10 +197,10 @@ def read_model_info(path):
     ['keras', 'mnistkit', 'numpy']
     """
     path = Path(path)
-    if model_file.is_pickle(path):
+    if _model_file.is_pickle(path):
         raise ValueError(f"{path} is a pickle file; it records no versions")
-    with model_file.opened(path) as archive:
-        manifest = model_file.read_manifest(archive, path)
+    with _model_file.opened(path) as archive:
+        manifest = _model_file.read_manifest(archive, path)
     return Bunch(versions=manifest["versions"], metadata=manifest["metadata"])
 
 
@@ -237,7 +237,7 @@ def is_pickle_file(path):
     >>> is_pickle_file(joblib.dump(make_logistic_baseline(), f"{folder}/m.joblib")[0])
     True
     """
-    return model_file.is_pickle(Path(path))
+    return _model_file.is_pickle(Path(path))
 
 
 # -- Classifiers: stand-ins in the file, their networks beside it ---------------------
@@ -295,7 +295,7 @@ def _is_mnistkit_classifier(obj):
     classifiers = sys.modules.get("mnistkit.classifiers")
     if classifiers is None:
         return False
-    classes = tuple(getattr(classifiers, name) for name in model_file.CLASSIFIER_NAMES)
+    classes = tuple(getattr(classifiers, name) for name in _model_file.CLASSIFIER_NAMES)
     return isinstance(obj, classes)
 
 
@@ -303,7 +303,7 @@ def _classifier_class(name):
     """mnistkit's classifier class of that name, or None: never any other class."""
     from . import classifiers
 
-    if name not in model_file.CLASSIFIER_NAMES:
+    if name not in _model_file.CLASSIFIER_NAMES:
         return None
     return getattr(classifiers, name)
 
@@ -330,7 +330,7 @@ def _saved_classifier(clf, folder, networks):
             and key != "model_"
         }
     for key, value in {**params, **(fitted or {})}.items():
-        model_file.check_plain(value, f"{name}'s {key}")
+        _model_file.check_plain(value, f"{name}'s {key}")
     if fitted is not None:
         network = f"network-{len(networks)}.keras"
         file = folder / network
@@ -374,7 +374,7 @@ def _loaded_classifier(saved, archive, path):
     The classifier builds anything else it needs (its forward pass) when first
     used.
     """
-    name, params, fitted, network = model_file.checked_stand_in(saved, path)
+    name, params, fitted, network = _model_file.checked_stand_in(saved, path)
     cls = _classifier_class(name)
     names = set(cls().get_params(deep=False))
     # Routed parameters (``optimizer__beta_1``) are the classifier's to check.
@@ -388,7 +388,7 @@ def _loaded_classifier(saved, archive, path):
     if fitted is None:
         return clf
     vars(clf).update(fitted)
-    clf.model_ = model_file.read_network(archive, network, path)
+    clf.model_ = _model_file.read_network(archive, network, path)
     return clf
 
 
