@@ -11,13 +11,13 @@ on its arguments:
    sample and class weights as one array, samples of zero weight dropped;
 3. ``_new_network``, or the fitted network kept (`warm_start`, `partial_fit`);
 4. ``_train``: ``keras.Model.fit`` on batches drawn from the fit's own seed;
-5. ``_record``: `model_`, `history_` and `n_iter_`.
+5. ``_record``: `model_`, `history_`, `n_iter_` and `batch_size_`.
 
 The seed of a fit and whether its network is new are arguments of these
 stages, never state left on the estimator. A subclass declares its
 parameters in ``__init__`` (the ones every classifier shares are documented
 once, in `SHARED_PARAMETERS_DOC`) and builds its network in
-``_build_network(seed)``.
+``_build_network(seed, n_samples)``.
 
 The training policy (optimizer, schedule, held-out data, seeded batches) is
 in `mnistkit._training`; TensorFlow's process settings in `mnistkit.runtime`.
@@ -39,6 +39,12 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from ._fine_tuning import freeze_features, slow_down_features, starting_network
 from ._model_file import read_fine_tuning_source
 from ._training import (
+    AUTO_BATCH_SIZE_RANGE,
+    AUTO_MAX_EPOCHS,
+    AUTO_STEPS_PER_EPOCH,
+    AUTO_TRAINING_STEPS,
+    auto_batch_size,
+    auto_epochs,
     StopOnDivergence,
     fit_seed,
     hold_out,
@@ -69,11 +75,18 @@ ROUTING_PREFIXES = {
 # The documentation of the parameters every classifier shares, in numpydoc
 # form; `document_parameters` fills in each class's own defaults.
 SHARED_PARAMETERS_DOC = """\
-epochs : int, default={epochs}
+epochs : int or "auto", default={epochs}
     Passes over the training data (an upper bound with early stopping).
-batch_size : int, default={batch_size}
-    Samples per gradient step. Predictions go in calls of
-    ``predict__batch_size`` rows, 1024 unless set.
+    "auto" takes enough epochs for {auto_steps} gradient steps, at least
+    {large_data_epochs} (what a set as large as MNIST needs) and at most
+    {auto_max_epochs}: {auto_epochs_500} on 500 samples, {auto_epochs_10000} on
+    10,000, {auto_epochs_60000} on 60,000. `n_iter_` says how many ran.
+batch_size : int or "auto", default={batch_size}
+    Samples per gradient step. "auto" takes 1/{auto_steps_per_epoch} of
+    the training samples, at least {auto_min_batch} and at most {auto_max_batch}:
+    {auto_min_batch} up to {auto_min_batch_up_to} samples, {auto_max_batch} from
+    {auto_max_batch_from} on. `batch_size_` says what a fit took.
+    Predictions go in calls of ``predict__batch_size`` rows, 1024 unless set.
 learning_rate : float, default={learning_rate}
     Step size of the optimizer; the peak of the one-cycle schedule.
 learning_rate_schedule : {{"one-cycle", "constant"}}, \
@@ -179,27 +192,60 @@ def document_parameters(cls):
     # which strips docstrings' common indentation.
     indent, marker, _ = cls.__doc__.partition("{shared_parameters}\n")
     indent = indent[indent.rindex("\n") + 1 :]
-    lines = SHARED_PARAMETERS_DOC.format(**defaults).splitlines(keepends=True)
+    lines = (
+        SHARED_PARAMETERS_DOC.format(**defaults, **_auto_training_facts(cls))
+        .splitlines(keepends=True)
+    )
     text = "".join(indent + line if line.strip() else line for line in lines)
     cls.__doc__ = cls.__doc__.replace(indent + marker, text, 1)
     return cls
+
+
+def _auto_training_facts(cls):
+    """The numbers behind "auto" epochs and batch sizes, for the docstrings."""
+    low, high = AUTO_BATCH_SIZE_RANGE
+
+    def epochs_on(n_train):
+        return auto_epochs(n_train, auto_batch_size(n_train), cls._large_data_epochs)
+
+    return dict(
+        auto_steps=AUTO_TRAINING_STEPS,
+        auto_max_epochs=AUTO_MAX_EPOCHS,
+        large_data_epochs=cls._large_data_epochs,
+        auto_epochs_500=epochs_on(500),
+        auto_epochs_10000=epochs_on(10_000),
+        auto_epochs_60000=epochs_on(60_000),
+        auto_steps_per_epoch=AUTO_STEPS_PER_EPOCH,
+        auto_min_batch=low,
+        auto_max_batch=high,
+        auto_min_batch_up_to=f"{(low + 1) * AUTO_STEPS_PER_EPOCH - 1:,}",
+        auto_max_batch_from=f"{high * AUTO_STEPS_PER_EPOCH:,}",
+    )
 
 
 class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
     """scikit-learn classifier around a Keras network built by a subclass.
 
     Subclasses store their parameters in ``__init__`` with
-    `_set_parameters`, and implement ``_build_network(seed)``, returning an
-    uncompiled ``keras.Model`` from flat rows of ``n_features_in_`` pixels
-    to ``n_classes_`` softmax outputs.
+    `_set_parameters`, and implement ``_build_network(seed, n_samples)``,
+    returning an uncompiled ``keras.Model`` from flat rows of
+    ``n_features_in_`` pixels to ``n_classes_`` softmax outputs, for a fit
+    on `n_samples` samples.
     """
+
+    # The fewest epochs that epochs="auto" takes: what the network needs on a
+    # data set as large as MNIST's 60,000 images. Subclasses set their own.
+    _large_data_epochs = 5
 
     # The parameters every classifier shares, checked at fit; subclasses add
     # their own.
     _parameter_constraints = {
         "augment": ["boolean", dict],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "learning_rate_schedule": [StrOptions({"one-cycle", "constant"})],
         "steps_per_execution": [Interval(Integral, 1, None, closed="left")],
@@ -346,12 +392,14 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
         keep_network = (incremental or self.warm_start) and hasattr(self, "model_")
         fit_args = self._keras_fit_arguments(fit_params)
         if incremental:
-            # One epoch, numbered after those the kept network has trained.
+            # One epoch, numbered after those the kept network has trained;
+            # the schedule of a new network spans `epochs` such calls.
             epochs, initial_epoch = 1, self.n_iter_ if keep_network else 0
+            schedule_epochs = self.epochs
             fit_args.pop("epochs", None)
             fit_args.pop("initial_epoch", None)
         else:
-            epochs = fit_args.pop("epochs", self.epochs)
+            epochs = schedule_epochs = fit_args.pop("epochs", self.epochs)
             initial_epoch = fit_args.pop("initial_epoch", 0)
         seed = fit_seed(self.random_state)
         with (
@@ -365,19 +413,27 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
                 self.n_classes_ = len(self.classes_)
             codes = self._encode_labels(y)
             X, codes, weights = self._training_weights(X, y, codes, sample_weight)
-            network = self.model_ if keep_network else self._new_network(seed)
-            history = self._train(
+            network = (
+                self.model_ if keep_network else self._new_network(seed, len(X))
+            )
+            history, batch_size = self._train(
                 network,
                 X,
                 codes,
                 weights,
                 seed=seed,
                 epochs=epochs,
+                schedule_epochs=schedule_epochs,
                 initial_epoch=initial_epoch,
                 new_network=not keep_network,
                 fit_args=fit_args,
             )
-            self._record(network, history, go_on=keep_network and initial_epoch > 0)
+            self._record(
+                network,
+                history,
+                batch_size=batch_size,
+                go_on=keep_network and initial_epoch > 0,
+            )
         return self
 
     # -- 1. Checking the data ------------------------------------------------------
@@ -462,10 +518,10 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
 
     # -- 3. The network ------------------------------------------------------------
 
-    def _new_network(self, seed):
-        """A new compiled network: built, or copied from `init_model`."""
+    def _new_network(self, seed, n_samples):
+        """A new compiled network for `n_samples`: built, or copied from `init_model`."""
         if self.init_model is None:
-            network = self._build_network(seed)
+            network = self._build_network(seed, n_samples)
         else:
             source, source_classes = self._fine_tuning_source()
             network = starting_network(source, source_classes, self.classes_, seed)
@@ -532,11 +588,18 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
         *,
         seed,
         epochs,
+        schedule_epochs,
         initial_epoch,
         new_network,
         fit_args,
     ):
-        """Run ``keras.Model.fit`` on batches drawn from `seed`; its history."""
+        """Run ``keras.Model.fit`` on batches drawn from `seed`.
+
+        `epochs`, `schedule_epochs` (those the learning-rate schedule of a
+        new network spans) and the ``batch_size`` of `fit_args` may be
+        "auto", decided here from the rows left to train on. Returns the
+        history and the batch size.
+        """
         batch_size = fit_args.pop("batch_size")
         shuffle = fit_args.pop("shuffle", True)
         split = fit_args.pop("validation_split", 0.0)
@@ -547,6 +610,13 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
             arrays, fit_args["validation_data"] = hold_out(arrays, fraction, seed)
         elif split and fit_args.get("validation_data") is None:
             arrays, fit_args["validation_data"] = split_off_last(arrays, split)
+        n_train = len(arrays[0])
+        if batch_size == "auto":
+            batch_size = auto_batch_size(n_train)
+        if epochs == "auto":
+            epochs = auto_epochs(n_train, batch_size, self._large_data_epochs)
+        if schedule_epochs == "auto":
+            schedule_epochs = auto_epochs(n_train, batch_size, self._large_data_epochs)
         fit_args.setdefault("validation_batch_size", batch_size)
         if self.early_stopping:
             callbacks.append(
@@ -557,7 +627,9 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         if new_network:
-            self._start_learning_rate_schedule(network, len(arrays[0]), batch_size)
+            self._start_learning_rate_schedule(
+                network, math.ceil(n_train / batch_size) * schedule_epochs
+            )
         # Keras would shuffle with TensorFlow's process-wide seed; these
         # batches come from the fit's own (see mnistkit._training).
         batches, epoch_counter = seeded_batches(
@@ -575,7 +647,7 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
             ],
             **fit_args,
         )
-        return history.history
+        return history.history, batch_size
 
     def _keras_fit_arguments(self, fit_params):
         """Arguments for ``keras.Model.fit``: ours, routed ``fit__*``, `fit_params`."""
@@ -620,28 +692,27 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
             return self.validation_fraction
         return 0.1 if self.early_stopping else 0.0
 
-    def _start_learning_rate_schedule(self, network, n_train, batch_size):
+    def _start_learning_rate_schedule(self, network, total_steps):
         """Give a new network's optimizer the one-cycle schedule.
 
-        The cycle spans `epochs` passes over the `n_train` rows trained on:
-        those left after the validation split and the dropping of zero-weight
-        samples.
+        The cycle spans `total_steps`: the epochs planned, over the rows left
+        after the validation split and the dropping of zero-weight samples.
         """
         if (
             self.learning_rate_schedule != "one-cycle"
             or "learning_rate" in self._routed("optimizer")
         ):
             return
-        total_steps = self.epochs * math.ceil(n_train / batch_size)
         network.optimizer.learning_rate = one_cycle_schedule(
             self.learning_rate, total_steps
         )
 
     # -- 5. Recording ----------------------------------------------------------------
 
-    def _record(self, network, history, *, go_on):
-        """Set `model_`, `history_` (after the previous epochs if `go_on`), `n_iter_`.
+    def _record(self, network, history, *, batch_size, go_on):
+        """Set `model_`, `history_`, `n_iter_` and `batch_size_` after a fit.
 
+        `history_` goes on after the previous epochs if `go_on`.
         `history_` is a new dict: the previous one stays as it was, for
         `_unchanged_on_failure`.
         """
@@ -651,6 +722,7 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = network
         self.history_ = merged
         self.n_iter_ = len(merged["loss"])
+        self.batch_size_ = batch_size
         self._forward = (network, _traced_forward_pass(network, self.n_features_in_))
 
     # -- Prediction ------------------------------------------------------------------

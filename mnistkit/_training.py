@@ -24,6 +24,41 @@ def fit_seed(random_state):
     return int(check_random_state(random_state).randint(2**31 - 1))
 
 
+# batch_size="auto": about an epoch's worth of 32 steps, in batches of 32 to
+# 256 rows. Small data sets get small batches and so more steps an epoch; from
+# 8,192 rows on, the batches of 256 that train fastest on a CPU.
+AUTO_BATCH_SIZE_RANGE = (32, 256)
+AUTO_STEPS_PER_EPOCH = 32
+
+# epochs="auto": enough epochs for this many training steps, at least the
+# classifier's epochs for large data sets and at most AUTO_MAX_EPOCHS. On
+# validation splits of 250 to 10,000 images (benchmarks/README.md) a few
+# hundred steps were what the networks needed; past 30 epochs small data sets
+# gained nothing.
+AUTO_TRAINING_STEPS = 500
+AUTO_MAX_EPOCHS = 30
+
+
+def auto_batch_size(n_train):
+    """The rows per step that ``batch_size="auto"`` takes for `n_train` rows.
+
+    ``n_train // 32``, between 32 and 256 (or `n_train` itself, if fewer).
+    """
+    low, high = AUTO_BATCH_SIZE_RANGE
+    return max(1, min(n_train, high, max(low, n_train // AUTO_STEPS_PER_EPOCH)))
+
+
+def auto_epochs(n_train, batch_size, min_epochs):
+    """The epochs that ``epochs="auto"`` takes for `n_train` rows.
+
+    Enough for ``AUTO_TRAINING_STEPS`` steps of `batch_size` rows, but at
+    least `min_epochs` and at most ``AUTO_MAX_EPOCHS``.
+    """
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    needed = math.ceil(AUTO_TRAINING_STEPS / steps_per_epoch)
+    return min(max(min_epochs, needed), max(AUTO_MAX_EPOCHS, min_epochs))
+
+
 def make_optimizer(optimizer, options):
     """A new Keras optimizer from a name, a class or an instance, with `options`.
 

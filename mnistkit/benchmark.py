@@ -27,9 +27,6 @@ BENCHMARK_MODELS = (*DEFAULT_MODELS, "svm-exact", "cnn-accurate")
 # tenth of its time (docs/benchmarks.md).
 _SVM_COMPONENTS = 50
 
-# Epochs of the networks on the bundled digits: their presets are sized for
-# MNIST's 235 batches an epoch, and 1,347 digits are 6.
-_DIGITS_EPOCHS = {"cnn": 60, "mlp": 80, "cnn-accurate": 80}
 _PRESET_OF = {"cnn": "cnn-fast", "mlp": "mlp", "cnn-accurate": "cnn-accurate"}
 
 RESULT_COLUMNS = [
@@ -173,11 +170,11 @@ def make_benchmark_models(names, dataset, *, epochs=None):
         first 50 principal components, "svm-exact" the same SVM on every
         pixel (ten times slower on MNIST).
     dataset : Bunch
-        As from `mnistkit.load_train_test`; its ``name`` and number of
-        pixels size the models: more epochs on the small "digits" set, and
-        an SVM kernel width scaled to the number of pixels.
-    epochs : int or None, default=None
-        Epochs of the networks; None for their configured number.
+        As from `mnistkit.load_train_test`; its number of pixels sets the
+        SVM's kernel width. The networks train as their presets do on any
+        data (with "auto" epochs and batch sizes, a user's defaults).
+    epochs : int, "auto" or None, default=None
+        Epochs of the networks; None for their presets' number.
 
     Returns
     -------
@@ -225,8 +222,6 @@ def make_benchmark_models(names, dataset, *, epochs=None):
             params = {"validation_fraction": 0.1}
             if epochs is not None:
                 params["epochs"] = epochs
-            elif dataset.name == "digits":
-                params["epochs"] = _DIGITS_EPOCHS[name]
             network = make_preset(_PRESET_OF[name], **params)
             models[name] = make_pipeline(PixelNormalizer(), network)
     return models
@@ -383,7 +378,10 @@ def _fit_followed(model, name, seed, progress):
     callbacks = params["callbacks"]
     epoch_ended = functools.partial(progress.epoch_ended, name, seed)
     final.set_params(callbacks=[*(callbacks or []), EpochProgress(epoch_ended)])
-    progress.fit_started(name, seed, params.get("epochs"))
+    # "auto" epochs are known once the fit has seen the data: at the first
+    # epoch's end.
+    planned = params.get("epochs")
+    progress.fit_started(name, seed, planned if isinstance(planned, int) else None)
     try:
         yield
     finally:
@@ -430,7 +428,8 @@ class ProgressLines:
         seed : int
             The fit's seed.
         n_epochs : int or None
-            The epochs it will train; None for a model that is not a network.
+            The epochs it will train; None for a model that is not a network,
+            or a network that decides its epochs from the data ("auto").
         """
         self._last_line = time.perf_counter()
 

@@ -102,6 +102,19 @@ def test_a_progress_object_gets_each_fit_and_epoch(split):
     assert fitted["mlp", 0][-1].callbacks is None
 
 
+def test_auto_epochs_are_reported_once_the_fit_decides_them(split):
+    progress = RecordedProgress()
+    X_train, y_train = split[0][:100], split[1][:100]
+    estimators = {"mlp": make_pipeline(PixelNormalizer(), fast_mlp(epochs="auto"))}
+    _, fitted = run_benchmark(estimators, X_train, y_train, *split[2:], progress=progress)
+    epochs = fitted["mlp", 0][-1].n_iter_
+    assert epochs == 30  # 100 images: 4 steps an epoch, 30 epochs at most
+    assert progress.events[0] == ("started", "mlp", 0, None)
+    assert [event[3:5] for event in progress.events[1:-1]] == [
+        (epoch, epochs) for epoch in range(1, epochs + 1)
+    ]
+
+
 def test_fits_run_elsewhere_report_only_their_end(split):
     from joblib import parallel_config
 

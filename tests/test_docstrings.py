@@ -111,6 +111,21 @@ def test_augment_defaults_are_documented():
         assert f"``{AUGMENT_DEFAULTS}``" in getattr(mnistkit, name).__doc__
 
 
+def test_user_guide_table_of_auto_training_lengths_is_the_rule():
+    from mnistkit._training import auto_batch_size, auto_epochs
+
+    guide = (ROOT / "docs" / "user_guide.md").read_text()
+    table = guide.split("| training samples | batch size | CNN epochs |")[1]
+    rows = re.findall(r"^\| ([\d,]+) \| (\d+) \| (\d+) \| (\d+) \|", table, re.M)
+    assert len(rows) == 5
+    for n_train, batch_size, cnn_epochs, mlp_epochs in rows:
+        n_train = int(n_train.replace(",", ""))
+        assert auto_batch_size(n_train) == int(batch_size)
+        for name, epochs in [("CNNClassifier", cnn_epochs), ("MLPClassifier", mlp_epochs)]:
+            least = getattr(mnistkit, name)._large_data_epochs
+            assert auto_epochs(n_train, int(batch_size), least) == int(epochs)
+
+
 def test_no_history_or_issue_numbers_in_code_and_tests():
     # Built from parts, so that this file does not match itself.
     pattern = re.compile(

@@ -1,18 +1,24 @@
 """Architectures, data augmentation, the one-cycle schedule and the presets."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import benchmark_script, fast_cnn, fast_mlp
 from mnistkit import CNNClassifier, MLPClassifier, make_preset
-from mnistkit.architectures import CNN_ARCHITECTURES, build_cnn
+from mnistkit._training import auto_batch_size, auto_epochs
+from mnistkit.architectures import CNN_ARCHITECTURES, STRIDED_MIN_TRAIN, build_cnn
 from mnistkit.presets import PRESETS
 
 
 @pytest.mark.parametrize("architecture", sorted(CNN_ARCHITECTURES))
-@pytest.mark.parametrize("image_shape", [(28, 28, 1), (8, 8, 1), (1, 2, 1)])
+@pytest.mark.parametrize(
+    "image_shape",
+    [(28, 28, 1), (8, 8, 1), (14, 14, 1), (32, 32, 3), (16, 16, 1), (20, 17, 1),
+     (1, 2, 1)],
+)
 def test_every_architecture_builds_on_any_image_size(architecture, image_shape):
     model = build_cnn(
         math.prod(image_shape), 3, image_shape=image_shape, architecture=architecture
@@ -29,18 +35,47 @@ def test_simple_architecture_is_the_keras_example_layer_for_layer():
     assert ours.count_params() == 34826
 
 
-@pytest.mark.parametrize(
-    "image_shape, first_strides, has_pooling",
-    [((28, 28, 1), (2, 2), False), ((8, 8, 1), (1, 1), True)],
-)
-def test_fast_architecture_strides_first_on_large_images(
-    image_shape, first_strides, has_pooling
-):
-    model = build_cnn(math.prod(image_shape), 10, image_shape=image_shape)
+def _first_convolution(model):
     convolutions = [layer for layer in model.layers if layer.name.startswith("conv")]
-    assert convolutions[0].strides == first_strides
     following = model.layers[model.layers.index(convolutions[0]) + 1]
-    assert following.name.startswith("max_pooling") == has_pooling
+    return convolutions[0].strides, following.name.startswith("max_pooling")
+
+
+@pytest.mark.parametrize(
+    "image_shape, n_train, first_strides, has_pooling",
+    [
+        ((28, 28, 1), None, (2, 2), False),
+        ((28, 28, 1), STRIDED_MIN_TRAIN, (2, 2), False),
+        ((32, 32, 3), 60_000, (2, 2), False),
+        ((28, 28, 1), STRIDED_MIN_TRAIN - 1, (1, 1), True),
+        ((8, 8, 1), None, (1, 1), True),
+        ((14, 14, 1), 60_000, (1, 1), True),
+    ],
+)
+def test_fast_architecture_strides_first_on_large_images_and_data_sets(
+    image_shape, n_train, first_strides, has_pooling
+):
+    model = build_cnn(
+        math.prod(image_shape), 10, image_shape=image_shape, n_train=n_train
+    )
+    assert _first_convolution(model) == (first_strides, has_pooling)
+
+
+def test_small_data_sets_get_the_unstrided_first_block():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((200, 784), dtype=np.float32), np.arange(200) % 2
+    model = fast_cnn(epochs=1).fit(X, y)
+    assert _first_convolution(model.model_) == ((1, 1), True)
+
+
+def test_the_strided_first_block_is_documented_with_its_threshold():
+    import mnistkit.architectures
+
+    threshold = f"{STRIDED_MIN_TRAIN:,}"
+    assert threshold in CNNClassifier.__doc__
+    assert threshold in mnistkit.architectures.__doc__
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "user_guide.md").read_text()
+    assert f"below 16x16 pixels or {threshold} training images" in guide
 
 
 @pytest.mark.parametrize("architecture", ["fast", "deep"])
@@ -171,6 +206,73 @@ def test_one_cycle_spans_the_training_steps(
     assert float(schedule(schedule.warmup_steps)) == pytest.approx(0.02)
     assert float(schedule(total)) == pytest.approx(0.02 / 2500)
     assert int(model.model_.optimizer.iterations) == total
+
+
+@pytest.mark.parametrize(
+    "n_train, batch_size, cnn_epochs, mlp_epochs",
+    [
+        (20, 20, 30, 30),  # one step an epoch: at most 30 epochs
+        (250, 32, 30, 30),
+        (1_000, 32, 16, 16),  # 32 steps an epoch: 16 for 500 steps
+        (2_000, 62, 16, 16),
+        (10_000, 256, 13, 15),
+        (60_000, 256, 5, 15),  # as large as MNIST: the classifier's epochs
+    ],
+)
+def test_auto_training_length_gives_small_data_enough_steps(
+    n_train, batch_size, cnn_epochs, mlp_epochs
+):
+    assert auto_batch_size(n_train) == batch_size
+    assert auto_epochs(n_train, batch_size, CNNClassifier._large_data_epochs) == (
+        cnn_epochs
+    )
+    assert auto_epochs(n_train, batch_size, MLPClassifier._large_data_epochs) == (
+        mlp_epochs
+    )
+
+
+@pytest.mark.parametrize(
+    "params, n_train, epochs, batch_size",
+    [
+        ({}, 600, 27, 32),  # 19 steps an epoch, 27 epochs for 500 steps
+        ({"validation_fraction": 0.5}, 300, 30, 32),  # what is left to train on
+        ({"batch_size": 100}, 600, 30, 100),
+        ({"epochs": 2}, 600, 2, 32),
+        ({"epochs": 2, "batch_size": 600}, 600, 2, 600),
+    ],
+    ids=["auto", "held-out", "batch-size-set", "epochs-set", "both-set"],
+)
+def test_auto_epochs_and_batch_size_say_what_ran(
+    params, n_train, epochs, batch_size, digits01
+):
+    X, y = digits01  # 600 images
+    model = fast_mlp(**{"epochs": "auto", "batch_size": "auto", **params}).fit(X, y)
+    assert (model.n_iter_, model.batch_size_) == (epochs, batch_size)
+    assert len(model.history_["loss"]) == epochs
+    # The one-cycle schedule spans the steps really taken, and ends with them.
+    steps = epochs * math.ceil(n_train / batch_size)
+    schedule = _schedule(model)
+    assert schedule.warmup_steps + schedule.decay_steps == steps
+    assert int(model.model_.optimizer.iterations) == steps
+    assert model.get_params()["epochs"] == params.get("epochs", "auto")
+
+
+def test_auto_epochs_span_partial_fit_calls(digits01):
+    X, y = digits01
+    model = fast_mlp(epochs="auto", batch_size="auto", learning_rate=0.01)
+    model.partial_fit(X[:200], y[:200], classes=np.unique(y))
+    # 200 rows: batches of 32, 7 steps a call; the cycle spans 30 such calls.
+    schedule = _schedule(model)
+    assert (model.n_iter_, model.batch_size_) == (1, 32)
+    assert schedule.warmup_steps + schedule.decay_steps == 30 * 7
+
+
+@pytest.mark.parametrize("value", ["fast", 0, -1, 2.5])
+@pytest.mark.parametrize("name", ["epochs", "batch_size"])
+def test_epochs_and_batch_size_take_a_number_or_auto(name, value, digits01):
+    X, y = digits01
+    with pytest.raises(ValueError, match=f"{name}.*'auto'"):
+        fast_mlp(**{name: value}).fit(X, y)
 
 
 def test_constant_schedule_keeps_the_learning_rate(digits01):
