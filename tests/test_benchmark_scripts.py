@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, benchmark_script
+from mnistkit.machine import describe_machine
 
 pytestmark = pytest.mark.slow
 
@@ -204,3 +205,35 @@ def test_predict_latency_on_an_mnist_slice(shared_data, monkeypatch, capsys):
     memory = [line for line in lines if "single-image predictions" in line]
     assert len(memory) == 2 and all("resident memory grew" in line for line in memory)
     assert "\n".join(lines) in capsys.readouterr().out
+
+
+def test_training_set_size_on_the_digits(tmp_path, capsys):
+    script = benchmark_script("training_set_size")
+    models = ["mnistkit CNNClassifier()", "sklearn LogisticRegression()"]
+    argv = ["--dataset", "digits", "--sizes", "200", "--seeds", "0", "1"]
+    script.main([*argv, "--models", *models, "--output", str(tmp_path)])
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results.groupby("model").size().to_dict() == dict.fromkeys(models, 2)
+    # Each seed trains on its own 200 digits and scores all 1,597 others.
+    assert (results["n_train"] == 200).all() and (results["n_test"] == 1597).all()
+    cnn = results[results["model"] == models[0]]
+    assert (cnn["epochs"] == 30).all() and (cnn["batch_size"] == 32).all()
+    assert (results["accuracy"] > 0.8).all()
+    table = (tmp_path / "results.md").read_text()
+    assert describe_machine() in table.splitlines()[0]
+    assert "| digits | 200 | 3,194 |" in table
+    assert (tmp_path / "accuracy_vs_training_set_size.png").stat().st_size > 0
+    # The table and plot again, from the results file alone.
+    script.main(["--results", str(tmp_path / "results.csv"), "--output", str(tmp_path / "again")])
+    assert "| digits | 200 | 3,194 |" in (tmp_path / "again" / "results.md").read_text()
+
+
+def test_auto_schedule_scores_candidates_on_a_validation_split(capsys):
+    script = benchmark_script("auto_schedule")
+    argv = ["--dataset", "digits", "--sizes", "200", "--n-val", "300", "--no-sklearn"]
+    script.main([*argv, "--candidates", "mlp:2:50", "cnn:auto:auto:filters=(8,)"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 200 ")]
+    assert len(rows) == 2
+    assert rows[0].startswith("| 200 | mlp | 2 | 50 |") and rows[0].endswith("| 2 |")
+    assert rows[1].startswith("| 200 | cnn, filters=(8,) | auto | auto |")
+    assert rows[1].endswith("| 30 |")
