@@ -22,13 +22,16 @@ X_train, X_test, y_train, y_test = train_test_split(
 # %%
 model = make_pipeline(
     PixelNormalizer(max_value=16),
-    CNNClassifier(epochs=20, validation_fraction=0.1, random_state=0),
+    CNNClassifier(validation_fraction=0.1, random_state=0),
 )
 model.fit(X_train, y_train)
 print(f"test accuracy: {model.score(X_test, y_test):.3f}")
 
 # %%
-# The per-epoch history holds training and validation curves.
+# The defaults decide how long to train from the number of training images
+# (``epochs="auto"``, ``batch_size="auto"``); the fitted classifier says what
+# they took, and its per-epoch history holds training and validation curves.
+print("epochs:", model[-1].n_iter_, "batch size:", model[-1].batch_size_)
 history = model[-1].history_
 print("last epoch:", {name: round(values[-1], 3) for name, values in history.items()})
 print(classification_report(y_test, model.predict(X_test)))

@@ -27,7 +27,7 @@ from mnistkit.plotting import (
 X_train, y_train = load_digits_images("train", return_X_y=True)
 X_test, y_test = load_digits_images("test", return_X_y=True)
 normalizer = PixelNormalizer()
-cnn = CNNClassifier(epochs=30, validation_fraction=0.1, random_state=0)
+cnn = CNNClassifier(validation_fraction=0.1, random_state=0)
 cnn.fit(normalizer.transform(X_train), y_train)
 print(
     f"{cnn.n_iter_} epochs; last validation accuracy "
