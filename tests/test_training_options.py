@@ -257,6 +257,19 @@ def test_auto_epochs_and_batch_size_say_what_ran(
     assert model.get_params()["epochs"] == params.get("epochs", "auto")
 
 
+@pytest.mark.parametrize("how", ["fit-argument", "routed"])
+def test_epochs_given_to_fit_are_those_the_schedule_spans(how, digits01):
+    X, y = digits01  # 600 images: 6 batches of 100
+    if how == "routed":
+        model = fast_mlp(epochs=5, batch_size=100, fit__epochs=2).fit(X, y)
+    else:
+        model = fast_mlp(epochs=5, batch_size=100).fit(X, y, epochs=2)
+    schedule = _schedule(model)
+    assert model.n_iter_ == 2
+    assert schedule.warmup_steps + schedule.decay_steps == 2 * 6
+    assert int(model.model_.optimizer.iterations) == 2 * 6
+
+
 def test_auto_epochs_span_partial_fit_calls(digits01):
     X, y = digits01
     model = fast_mlp(epochs="auto", batch_size="auto", learning_rate=0.01)
