@@ -109,13 +109,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     accurate = make_preset("cnn-accurate")
-    # name: (builder, batch size, epochs of the published training)
+    # name: (builder, batch size, epochs of the published training). On
+    # MNIST's 60,000 images, cnn-accurate's batch_size="auto" takes 256.
     networks = {
-        "cnn-accurate": (
-            lambda: cnn_accurate(accurate),
-            accurate.batch_size,
-            accurate.epochs,
-        ),
+        "cnn-accurate": (lambda: cnn_accurate(accurate), 256, accurate.epochs),
         "anchor A, batches of 64": (anchor_a, 64, 30),
         "anchor A, batches of 256": (anchor_a, 256, 30),
         "anchor B, batches of 256": (anchor_b, 256, 37),

@@ -6,9 +6,10 @@ logistic-regression baseline, exports the two networks with their pixel
 scaling to ONNX, then times ``predict`` on 1, 32 and 10,000 test images:
 
 - mnistkit's ``predict``;
-- the same Keras model through ``keras.Model.predict``, with the classifier's
-  ``batch_size``: how a wrapper that calls Keras's own prediction loop, such
-  as scikeras's ``KerasClassifier``, predicts;
+- the same Keras model through ``keras.Model.predict``, with the batch size
+  the classifier trained with (``batch_size_``): how a wrapper that calls
+  Keras's own prediction loop, such as scikeras's ``KerasClassifier``,
+  predicts;
 - the same Keras model called directly (eagerly, ``model(x, training=False)``);
 - ONNX Runtime on the exported graph (raw pixels in);
 - scikit-learn's ``MLPClassifier`` and ``LogisticRegression``.
@@ -68,7 +69,7 @@ def through_model_predict(clf):
     """predict through ``keras.Model.predict`` on the classifier's Keras model."""
 
     def predict(X):
-        proba = clf.model_.predict(X, batch_size=clf.batch_size, verbose=0)
+        proba = clf.model_.predict(X, batch_size=clf.batch_size_, verbose=0)
         return clf.classes_[np.argmax(proba, axis=1)]
 
     return predict
