@@ -20,6 +20,7 @@ the mean over the seeds, and the epochs and batch size that ran.
 
 import argparse
 import ast
+import functools
 import time
 
 import numpy as np
@@ -75,6 +76,11 @@ def validation_split(dataset, n_train, n_val, seed):
     return X_train, y_train, X_val, y_val
 
 
+def make_candidate(model, seed, **params):
+    """mnistkit's `model` ("cnn" or "mlp") with `params`, seeded."""
+    return CLASSIFIERS[model](random_state=seed, **params)
+
+
 def fit_and_score(model, split):
     X_train, y_train, X_val, y_val = split
     start = time.perf_counter()
@@ -102,10 +108,14 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    print(f"{args.dataset}, validation splits of the training images; "
-          f"{machine.describe_machine()}")
-    print("| training images | model | epochs | batch size | validation accuracy "
-          "| fit s | epochs run |")
+    print(
+        f"{args.dataset}, validation splits of the training images; "
+        f"{machine.describe_machine()}"
+    )
+    print(
+        "| training images | model | epochs | batch size | validation accuracy "
+        "| fit s | epochs run |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for n_train in args.sizes:
         splits = [
@@ -116,21 +126,17 @@ def main(argv=None):
         if not args.no_sklearn:
             rows += [
                 ("LogisticRegression()", lambda seed: LogisticRegression()),
-                ("sklearn MLPClassifier()",
-                 lambda seed: SklearnMLP(random_state=seed)),
+                ("sklearn MLPClassifier()", lambda seed: SklearnMLP(random_state=seed)),
             ]
         for model, epochs, batch_size, params in args.candidates:
             described = "".join(f", {key}={value!r}" for key, value in params.items())
-            rows.append((
-                (model + described, epochs, batch_size),
-                lambda seed, model=model, epochs=epochs, batch_size=batch_size,
-                params=params: CLASSIFIERS[model](
-                    epochs=epochs, batch_size=batch_size, random_state=seed, **params
-                ),
-            ))
+            make = functools.partial(
+                make_candidate, model, epochs=epochs, batch_size=batch_size, **params
+            )
+            rows.append(((model + described, epochs, batch_size), make))
         for name, make in rows:
             scores, times, ran = [], [], []
-            for seed, split in zip(args.seeds, splits):
+            for seed, split in zip(args.seeds, splits, strict=True):
                 estimator = make(seed)
                 score, seconds = fit_and_score(estimator, split)
                 scores.append(score)

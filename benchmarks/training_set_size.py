@@ -35,14 +35,16 @@ from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
-from mnistkit import CNNClassifier, MLPClassifier, PixelNormalizer, machine
-from mnistkit.datasets import load_digits_images, load_fashion_mnist, load_mnist
+from mnistkit import (
+    CNNClassifier,
+    MLPClassifier,
+    PixelNormalizer,
+    load_digits_images,
+    load_train_test,
+    machine,
+)
 
-LOADERS = {
-    "mnist": load_mnist,
-    "fashion-mnist": load_fashion_mnist,
-    "digits": load_digits_images,
-}
+DATASETS = ("mnist", "fashion-mnist", "digits")
 
 # Each model with its default parameters but the seed, in the table's order.
 MODELS = {
@@ -58,20 +60,9 @@ def training_and_test(dataset, n_train, n_test, seed):
     """Raw pixels of `n_train` training and the test images for one seed."""
     if dataset == "digits":
         X, y = load_digits_images("all", return_X_y=True)
-        return train_test_split(
-            X, y, train_size=n_train, stratify=y, random_state=seed
-        )
-    X_train, y_train = LOADERS[dataset]("train", return_X_y=True)
-    X_test, y_test = LOADERS[dataset]("test", return_X_y=True)
-    if n_train < len(y_train):
-        X_train, _, y_train, _ = train_test_split(
-            X_train, y_train, train_size=n_train, stratify=y_train, random_state=seed
-        )
-    if n_test is not None and n_test < len(y_test):
-        X_test, _, y_test, _ = train_test_split(
-            X_test, y_test, train_size=n_test, stratify=y_test, random_state=0
-        )
-    return X_train, X_test, y_train, y_test
+        return train_test_split(X, y, train_size=n_train, stratify=y, random_state=seed)
+    data = load_train_test(dataset, n_train=n_train, n_test=n_test, random_state=seed)
+    return data.X_train, data.X_test, data.y_train, data.y_test
 
 
 def run(datasets, sizes, seeds, n_test, models, log=print):
@@ -135,11 +126,15 @@ def summary_table(results):
         ["dataset", "n_train"], sort=False
     ):
         cells = cells.set_index("model")
-        best_sklearn = max(
-            cells.loc[name, "mean"]
-            for name in ("sklearn LogisticRegression()", "sklearn MLPClassifier()")
-            if name in cells.index
-        ) if any(name.startswith("sklearn") for name in cells.index) else None
+        best_sklearn = (
+            max(
+                cells.loc[name, "mean"]
+                for name in ("sklearn LogisticRegression()", "sklearn MLPClassifier()")
+                if name in cells.index
+            )
+            if any(name.startswith("sklearn") for name in cells.index)
+            else None
+        )
         texts = []
         for name in models:
             cell = cells.loc[name]
@@ -170,7 +165,7 @@ def plot(results, path):
     means = results.groupby(["dataset", "model", "n_train"], sort=False)[
         "accuracy"
     ].mean()
-    for axis, dataset in zip(axes[0], datasets):
+    for axis, dataset in zip(axes[0], datasets, strict=True):
         for model in dict.fromkeys(results["model"]):
             curve = means[dataset][model]
             style = "-o" if model.startswith("mnistkit") else "--."
@@ -191,9 +186,7 @@ def plot(results, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--dataset", nargs="+", choices=sorted(LOADERS), default=["mnist"]
-    )
+    parser.add_argument("--dataset", nargs="+", choices=DATASETS, default=["mnist"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000, 10000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument(
@@ -217,7 +210,9 @@ def main(argv=None):
 
     if args.results:
         results = pd.concat([pd.read_csv(path) for path in args.results])
-        heading = f"Default parameters on both sides; {', '.join(map(str, args.results))}"
+        heading = (
+            f"Default parameters on both sides; {', '.join(map(str, args.results))}"
+        )
     else:
         heading = f"Default parameters on both sides; {machine.describe_machine()}"
         print(heading, flush=True)

@@ -43,9 +43,9 @@ from ._training import (
     AUTO_MAX_EPOCHS,
     AUTO_STEPS_PER_EPOCH,
     AUTO_TRAINING_STEPS,
+    StopOnDivergence,
     auto_batch_size,
     auto_epochs,
-    StopOnDivergence,
     fit_seed,
     hold_out,
     make_optimizer,
@@ -192,10 +192,9 @@ def document_parameters(cls):
     # which strips docstrings' common indentation.
     indent, marker, _ = cls.__doc__.partition("{shared_parameters}\n")
     indent = indent[indent.rindex("\n") + 1 :]
-    lines = (
-        SHARED_PARAMETERS_DOC.format(**defaults, **_auto_training_facts(cls))
-        .splitlines(keepends=True)
-    )
+    lines = SHARED_PARAMETERS_DOC.format(
+        **defaults, **_auto_training_facts(cls)
+    ).splitlines(keepends=True)
     text = "".join(indent + line if line.strip() else line for line in lines)
     cls.__doc__ = cls.__doc__.replace(indent + marker, text, 1)
     return cls
@@ -413,9 +412,7 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
                 self.n_classes_ = len(self.classes_)
             codes = self._encode_labels(y)
             X, codes, weights = self._training_weights(X, y, codes, sample_weight)
-            network = (
-                self.model_ if keep_network else self._new_network(seed, len(X))
-            )
+            network = self.model_ if keep_network else self._new_network(seed, len(X))
             history, batch_size = self._train(
                 network,
                 X,
@@ -519,7 +516,7 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
     # -- 3. The network ------------------------------------------------------------
 
     def _new_network(self, seed, n_samples):
-        """A new compiled network for `n_samples`: built, or copied from `init_model`."""
+        """A new compiled network: built for `n_samples`, or copied from init_model."""
         if self.init_model is None:
             network = self._build_network(seed, n_samples)
         else:
@@ -613,10 +610,11 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
         n_train = len(arrays[0])
         if batch_size == "auto":
             batch_size = auto_batch_size(n_train)
+        decided = auto_epochs(n_train, batch_size, self._large_data_epochs)
         if epochs == "auto":
-            epochs = auto_epochs(n_train, batch_size, self._large_data_epochs)
+            epochs = decided
         if schedule_epochs == "auto":
-            schedule_epochs = auto_epochs(n_train, batch_size, self._large_data_epochs)
+            schedule_epochs = decided
         fit_args.setdefault("validation_batch_size", batch_size)
         if self.early_stopping:
             callbacks.append(

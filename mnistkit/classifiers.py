@@ -68,10 +68,10 @@ class CNNClassifier(BaseKerasClassifier):
         5x5 convolution, then a narrow 3x3 convolution and pooling, with batch
         normalisation after each, then a dense layer; on fewer than 20,000
         training samples or images smaller than 16x16, the first convolution
-        is a 3x3 one followed by pooling, which learns more from little data. "simple": the official
-        Keras "simple MNIST convnet" example. "lenet5": LeNet-5 with tanh and
-        average pooling. "deep": two convolutions per block, then pooling and
-        batch normalisation.
+        is a 3x3 one followed by pooling, which learns more from little data.
+        "simple": the official Keras "simple MNIST convnet" example.
+        "lenet5": LeNet-5 with tanh and average pooling. "deep": two
+        convolutions per block, then pooling and batch normalisation.
     filters : tuple of int or None, default=None
         Filters of each convolution block, in order. None takes the
         architecture's: (16, 32) fast, (32, 64) simple, (6, 16) lenet5 and

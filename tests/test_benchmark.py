@@ -106,7 +106,9 @@ def test_auto_epochs_are_reported_once_the_fit_decides_them(split):
     progress = RecordedProgress()
     X_train, y_train = split[0][:100], split[1][:100]
     estimators = {"mlp": make_pipeline(PixelNormalizer(), fast_mlp(epochs="auto"))}
-    _, fitted = run_benchmark(estimators, X_train, y_train, *split[2:], progress=progress)
+    _, fitted = run_benchmark(
+        estimators, X_train, y_train, *split[2:], progress=progress
+    )
     epochs = fitted["mlp", 0][-1].n_iter_
     assert epochs == 30  # 100 images: 4 steps an epoch, 30 epochs at most
     assert progress.events[0] == ("started", "mlp", 0, None)

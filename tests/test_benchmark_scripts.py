@@ -224,7 +224,14 @@ def test_training_set_size_on_the_digits(tmp_path, capsys):
     assert "| digits | 200 | 3,194 |" in table
     assert (tmp_path / "accuracy_vs_training_set_size.png").stat().st_size > 0
     # The table and plot again, from the results file alone.
-    script.main(["--results", str(tmp_path / "results.csv"), "--output", str(tmp_path / "again")])
+    script.main(
+        [
+            "--results",
+            str(tmp_path / "results.csv"),
+            "--output",
+            str(tmp_path / "again"),
+        ]
+    )
     assert "| digits | 200 | 3,194 |" in (tmp_path / "again" / "results.md").read_text()
 
 
@@ -232,7 +239,11 @@ def test_auto_schedule_scores_candidates_on_a_validation_split(capsys):
     script = benchmark_script("auto_schedule")
     argv = ["--dataset", "digits", "--sizes", "200", "--n-val", "300", "--no-sklearn"]
     script.main([*argv, "--candidates", "mlp:2:50", "cnn:auto:auto:filters=(8,)"])
-    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 200 ")]
+    rows = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| 200 ")
+    ]
     assert len(rows) == 2
     assert rows[0].startswith("| 200 | mlp | 2 | 50 |") and rows[0].endswith("| 2 |")
     assert rows[1].startswith("| 200 | cnn, filters=(8,) | auto | auto |")

@@ -121,7 +121,10 @@ def test_user_guide_table_of_auto_training_lengths_is_the_rule():
     for n_train, batch_size, cnn_epochs, mlp_epochs in rows:
         n_train = int(n_train.replace(",", ""))
         assert auto_batch_size(n_train) == int(batch_size)
-        for name, epochs in [("CNNClassifier", cnn_epochs), ("MLPClassifier", mlp_epochs)]:
+        for name, epochs in [
+            ("CNNClassifier", cnn_epochs),
+            ("MLPClassifier", mlp_epochs),
+        ]:
             least = getattr(mnistkit, name)._large_data_epochs
             assert auto_epochs(n_train, int(batch_size), least) == int(epochs)
 

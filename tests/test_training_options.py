@@ -16,8 +16,15 @@ from mnistkit.presets import PRESETS
 @pytest.mark.parametrize("architecture", sorted(CNN_ARCHITECTURES))
 @pytest.mark.parametrize(
     "image_shape",
-    [(28, 28, 1), (8, 8, 1), (14, 14, 1), (32, 32, 3), (16, 16, 1), (20, 17, 1),
-     (1, 2, 1)],
+    [
+        (28, 28, 1),
+        (8, 8, 1),
+        (14, 14, 1),
+        (32, 32, 3),
+        (16, 16, 1),
+        (20, 17, 1),
+        (1, 2, 1),
+    ],
 )
 def test_every_architecture_builds_on_any_image_size(architecture, image_shape):
     model = build_cnn(
