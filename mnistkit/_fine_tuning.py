@@ -42,7 +42,10 @@ def starting_network(source, source_classes, classes, seed):
     features = network.layers[-1].input
     initializer = keras.initializers.GlorotUniform(seed=seed)
     outputs = keras.layers.Dense(
-        len(classes), activation="softmax", kernel_initializer=initializer
+        len(classes),
+        activation="softmax",
+        kernel_initializer=initializer,
+        name="output",
     )(features)
     return keras.Model(network.inputs, outputs, name=network.name)
 

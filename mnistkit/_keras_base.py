@@ -38,6 +38,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._fine_tuning import freeze_features, slow_down_features, starting_network
 from ._model_file import read_fine_tuning_source
+from ._trainers import lent_trainer
 from ._training import (
     AUTO_BATCH_SIZE_RANGE,
     AUTO_MAX_EPOCHS,
@@ -633,19 +634,31 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
         batches, epoch_counter = seeded_batches(
             arrays, batch_size, seed, shuffle=bool(shuffle)
         )
-        history = network.fit(
-            batches,
-            epochs=initial_epoch + epochs,
-            initial_epoch=initial_epoch,
-            shuffle=False,  # the batches come shuffled
-            callbacks=[
-                *callbacks,
-                epoch_counter,
-                StopOnDivergence(type(self).__name__),
-            ],
-            **fit_args,
-        )
+        callbacks += [epoch_counter, StopOnDivergence(type(self).__name__)]
+        with self._trainer_of(network, new_network, seed, len(X)) as trainer:
+            history = trainer.fit(
+                batches,
+                epochs=initial_epoch + epochs,
+                initial_epoch=initial_epoch,
+                shuffle=False,  # the batches come shuffled
+                callbacks=callbacks,
+                **fit_args,
+            )
+        if trainer is not network:
+            for callback in callbacks:  # the user's callbacks see the fitted network
+                callback.set_model(network)
         return history.history, batch_size
+
+    def _trainer_of(self, network, new_network, seed, n_samples):
+        """What trains `network`: a kept trainer of its structure, or itself.
+
+        A new network borrows a trainer whose training step is traced
+        already (see `mnistkit._trainers`); a kept network (`warm_start`,
+        `partial_fit`) or one fine-tuned from `init_model` trains itself.
+        """
+        if not new_network or self.init_model is not None:
+            return contextlib.nullcontext(network)
+        return lent_trainer(network, lambda: self._new_network(seed, n_samples))
 
     def _keras_fit_arguments(self, fit_params):
         """Arguments for ``keras.Model.fit``: ours, routed ``fit__*``, `fit_params`."""

@@ -67,6 +67,10 @@ def make_optimizer(optimizer, options):
     """
     if isinstance(optimizer, keras.optimizers.Optimizer):
         return type(optimizer).from_config({**optimizer.get_config(), **options})
+    # A name of its own, where Keras would number it within the process: the
+    # optimizer's variables are named after it, and TensorFlow keeps a little
+    # memory for good for each new name a variable gets.
+    options = {"name": "optimizer", **options}
     if isinstance(optimizer, type):
         return optimizer(**options)
     return keras.optimizers.get({"class_name": optimizer, "config": options})
@@ -138,16 +142,17 @@ def seeded_batches(arrays, batch_size, seed, *, shuffle=True):
         keys = tf.random.stateless_uniform([n_rows], seed=tf.stack([seed, epoch]))
         return tf.argsort(keys, stable=True)
 
+    n_batches = math.ceil(n_rows / batch_size)
+
     def batches_of(indices):
-        # One element a batch, as in Keras: full batches, then the rest.
-        n_full = n_rows // batch_size * batch_size
-        full = tf.reshape(indices[:n_full], [-1, batch_size])
-        batches = tf.data.Dataset.from_tensor_slices(full)
-        if n_rows % batch_size:
-            batches = batches.concatenate(
-                tf.data.Dataset.from_tensors(indices[n_full:])
-            )
-        return batches
+        # One element a batch, as in Keras: full batches, then the rest. Sliced
+        # with bounds known only at run time, every batch has the same shape
+        # to TensorFlow, (None,): one trace of the training step serves any
+        # batch size and number of rows.
+        def batch(number):
+            return indices[number * batch_size : (number + 1) * batch_size]
+
+        return tf.data.Dataset.range(n_batches).map(batch)
 
     # The permutation is computed as the epoch's iterator starts; Keras makes
     # one more iterator at each epoch's end and drops it unread, so the order
@@ -160,7 +165,6 @@ def seeded_batches(arrays, batch_size, seed, *, shuffle=True):
     dataset = dataset.map(
         lambda rows, data: tuple(tf.gather(array, rows) for array in data)
     )
-    n_batches = math.ceil(n_rows / batch_size)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
     options = tf.data.Options()
     # As in Keras: the pipeline's graph is small and built anew each fit.

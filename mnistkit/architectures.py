@@ -40,6 +40,7 @@ threads of the process draw from that too (a Dask worker's event loop does),
 and would change the network a fixed seed builds.
 """
 
+import collections
 import contextlib
 import random
 
@@ -170,19 +171,19 @@ def build_mlp(
     (None, 10)
     """
     with _layers_computing_in(dtype_policy):
-        next_seed = _seed_sequence(seed)
+        parts = _LayerParts(seed)
         inputs = keras.Input((n_features,))
         x = inputs
         if augment:
             x = layers.Reshape(image_shape)(x)
-            for layer in _augmentation_layers(next_seed, **augment):
+            for layer in _augmentation_layers(parts, **augment):
                 x = layer(x)
             x = layers.Flatten()(x)
         for units in hidden_layer_sizes:
-            x = _dense(units, "relu", next_seed)(x)
+            x = _dense(units, "relu", parts)(x)
             if dropout:
-                x = layers.Dropout(dropout, seed=next_seed())(x)
-        outputs = _output_layer(n_classes, next_seed)(x)
+                x = _dropout(dropout, parts)(x)
+        outputs = _output_layer(n_classes, parts)(x)
         return keras.Model(inputs, outputs, name="mlp")
 
 
@@ -267,10 +268,10 @@ def build_cnn(
     activation = "tanh" if architecture == "lenet5" else "relu"
 
     with _layers_computing_in(dtype_policy):
-        next_seed = _seed_sequence(seed)
+        parts = _LayerParts(seed)
         inputs = keras.Input((n_features,))
         x = layers.Reshape(image_shape)(inputs)
-        for layer in _augmentation_layers(next_seed, **augment) if augment else ():
+        for layer in _augmentation_layers(parts, **augment) if augment else ():
             x = layer(x)
         large_data = n_train is None or n_train >= STRIDED_MIN_TRAIN
         for position, n_filters in enumerate(filters):
@@ -279,16 +280,16 @@ def build_cnn(
                 n_filters,
                 first=position == 0,
                 large_data=large_data,
-                next_seed=next_seed,
+                parts=parts,
             )
         x = layers.Flatten()(x)
         for units in dense_units:
             if dropout:
-                x = layers.Dropout(dropout, seed=next_seed())(x)
-            x = _dense(units, activation, next_seed)(x)
+                x = _dropout(dropout, parts)(x)
+            x = _dense(units, activation, parts)(x)
         if dropout:
-            x = layers.Dropout(dropout, seed=next_seed())(x)
-        outputs = _output_layer(n_classes, next_seed)(x)
+            x = _dropout(dropout, parts)(x)
+        outputs = _output_layer(n_classes, parts)(x)
         return keras.Model(inputs, outputs, name=f"cnn_{architecture}")
 
 
@@ -325,48 +326,96 @@ def augmentation_layers(rotation=0.0, shift=0.0, zoom=0.0, *, seed=None):
     ['RandomRotation', 'RandomZoom']
     """
     return _augmentation_layers(
-        _seed_sequence(seed), rotation=rotation, shift=shift, zoom=zoom
+        _LayerParts(seed), rotation=rotation, shift=shift, zoom=zoom
     )
 
 
-def _augmentation_layers(next_seed, rotation=0.0, shift=0.0, zoom=0.0):
+def _augmentation_layers(parts, rotation=0.0, shift=0.0, zoom=0.0):
     fill = dict(fill_mode="constant", fill_value=0.0)
     chosen = []
     if rotation:
-        chosen.append(layers.RandomRotation(rotation / 360, seed=next_seed(), **fill))
+        chosen.append(
+            layers.RandomRotation(
+                rotation / 360,
+                seed=parts.seed(),
+                name=parts.name("random_rotation"),
+                **fill,
+            )
+        )
     if shift:
-        chosen.append(layers.RandomTranslation(shift, shift, seed=next_seed(), **fill))
+        chosen.append(
+            layers.RandomTranslation(
+                shift,
+                shift,
+                seed=parts.seed(),
+                name=parts.name("random_translation"),
+                **fill,
+            )
+        )
     if zoom:
-        chosen.append(layers.RandomZoom(zoom, seed=next_seed(), **fill))
+        chosen.append(
+            layers.RandomZoom(
+                zoom, seed=parts.seed(), name=parts.name("random_zoom"), **fill
+            )
+        )
     return chosen
 
 
-def _seed_sequence(seed):
-    """A function giving the next layer seed, drawn from a generator of its own.
+class _LayerParts:
+    """Seeds and names of a network's layers, drawn in the order they are built.
 
-    The draws are Keras's own (``randint(1, 10**9)``, one per random layer as
-    it is built), so a network built with `seed` is the one Keras would build
-    from the global generator after ``random.seed(seed)``.
+    The seeds come from a generator of the network's own, in Keras's own draws
+    (``randint(1, 10**9)``, one per random layer as it is built), so a
+    network built with `seed` is the one Keras would build from the global
+    generator after ``random.seed(seed)``.
+
+    The names of the layers that hold weights are numbered within the network
+    (``conv2d_1``, ``dense_2``), where Keras numbers them within the process:
+    TensorFlow keeps a little memory for good for each new name a variable
+    gets (about 34 KiB), which fit after fit would add up.
     """
-    generator = random.Random(seed)
-    return lambda: generator.randint(1, int(1e9))
+
+    def __init__(self, seed):
+        self._generator = random.Random(seed)
+        self._built = collections.Counter()
+
+    def seed(self):
+        return self._generator.randint(1, int(1e9))
+
+    def name(self, kind):
+        self._built[kind] += 1
+        return f"{kind}_{self._built[kind]}"
 
 
-def _dense(units, activation, next_seed, **options):
-    initializer = keras.initializers.GlorotUniform(seed=next_seed())
+def _dense(units, activation, parts, name=None, **options):
+    initializer = keras.initializers.GlorotUniform(seed=parts.seed())
     return layers.Dense(
-        units, activation=activation, kernel_initializer=initializer, **options
+        units,
+        activation=activation,
+        kernel_initializer=initializer,
+        name=name or parts.name("dense"),
+        **options,
     )
 
 
-def _output_layer(n_classes, next_seed):
+def _output_layer(n_classes, parts):
     # A softmax in bfloat16 would round each probability to 3 digits.
-    return _dense(n_classes, "softmax", next_seed, dtype="float32")
+    return _dense(n_classes, "softmax", parts, name="output", dtype="float32")
 
 
-def _conv(n_filters, size, next_seed, **options):
-    initializer = keras.initializers.GlorotUniform(seed=next_seed())
-    return layers.Conv2D(n_filters, size, kernel_initializer=initializer, **options)
+def _dropout(rate, parts):
+    return layers.Dropout(rate, seed=parts.seed(), name=parts.name("dropout"))
+
+
+def _conv(n_filters, size, parts, **options):
+    initializer = keras.initializers.GlorotUniform(seed=parts.seed())
+    return layers.Conv2D(
+        n_filters,
+        size,
+        kernel_initializer=initializer,
+        name=parts.name("conv2d"),
+        **options,
+    )
 
 
 def _padding(x, window):
@@ -376,8 +425,9 @@ def _padding(x, window):
 
 
 # Each convolution block is a function ``(x, n_filters, first, large_data,
-# next_seed)``: `first` for the block that reads the image, `large_data` when
-# the network will train on at least STRIDED_MIN_TRAIN images.
+# parts)``: `first` for the block that reads the image, `large_data` when
+# the network will train on at least STRIDED_MIN_TRAIN images, `parts` the
+# network's _LayerParts.
 
 # Images at least this high and wide start the fast network with a strided
 # convolution; on smaller ones (the 8x8 digits) it would leave too few pixels.
@@ -391,38 +441,42 @@ _STRIDED_MIN_SIZE = 16
 STRIDED_MIN_TRAIN = 20_000
 
 
-def _fast_block(x, n_filters, first, large_data, next_seed):
+def _fast_block(x, n_filters, first, large_data, parts):
     if first and large_data and min(x.shape[1:3]) >= _STRIDED_MIN_SIZE:
         x = _conv(
-            n_filters, 5, next_seed, strides=2, padding=_padding(x, 5), use_bias=False
+            n_filters, 5, parts, strides=2, padding=_padding(x, 5), use_bias=False
         )(x)
     else:
-        x = _conv(n_filters, 3, next_seed, padding=_padding(x, 3), use_bias=False)(x)
+        x = _conv(n_filters, 3, parts, padding=_padding(x, 3), use_bias=False)(x)
         x = layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
-    x = FusedBatchNormalization(momentum=_BATCH_NORM_MOMENTUM)(x)
+    x = FusedBatchNormalization(
+        momentum=_BATCH_NORM_MOMENTUM, name=parts.name("batch_normalization")
+    )(x)
     return layers.ReLU()(x)
 
 
-def _simple_block(x, n_filters, first, large_data, next_seed):
-    x = _conv(n_filters, 3, next_seed, padding=_padding(x, 3), activation="relu")(x)
+def _simple_block(x, n_filters, first, large_data, parts):
+    x = _conv(n_filters, 3, parts, padding=_padding(x, 3), activation="relu")(x)
     return layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
 
 
-def _lenet5_block(x, n_filters, first, large_data, next_seed):
+def _lenet5_block(x, n_filters, first, large_data, parts):
     # LeNet-5 read 32x32 images; padding MNIST's 28x28 in the first layer gives
     # the same 28x28 maps.
     padding = "same" if first else _padding(x, 5)
-    x = _conv(n_filters, 5, next_seed, padding=padding, activation="tanh")(x)
+    x = _conv(n_filters, 5, parts, padding=padding, activation="tanh")(x)
     return layers.AveragePooling2D(2, padding=_padding(x, 2))(x)
 
 
-def _deep_block(x, n_filters, first, large_data, next_seed):
+def _deep_block(x, n_filters, first, large_data, parts):
     # Normalised once per block, after the pooling: on the full-size maps of
     # the first convolution it would cost more than the convolution.
-    x = _conv(n_filters, 3, next_seed, padding=_padding(x, 3), activation="relu")(x)
-    x = _conv(n_filters, 3, next_seed, padding=_padding(x, 3), use_bias=False)(x)
+    x = _conv(n_filters, 3, parts, padding=_padding(x, 3), activation="relu")(x)
+    x = _conv(n_filters, 3, parts, padding=_padding(x, 3), use_bias=False)(x)
     x = layers.MaxPooling2D(2, padding=_padding(x, 2))(x)
-    x = FusedBatchNormalization(momentum=_BATCH_NORM_MOMENTUM)(x)
+    x = FusedBatchNormalization(
+        momentum=_BATCH_NORM_MOMENTUM, name=parts.name("batch_normalization")
+    )(x)
     return layers.ReLU()(x)
 
 

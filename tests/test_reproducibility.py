@@ -8,9 +8,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from conftest import fast_mlp
+from conftest import fast_cnn, fast_mlp
 
 # A fit with everything random switched on: initial weights, dropout,
 # augmentation, shuffled batches and an early-stopping split.
@@ -123,6 +124,39 @@ def test_fits_in_threads_equal_the_same_fits_one_after_the_other(
             threaded.predict_proba(X), alone.predict_proba(X), rtol=0, atol=1e-6
         )
     assert not np.allclose(at_once[0].predict_proba(X), at_once[1].predict_proba(X))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_the_same_seed_gives_the_same_model_whichever_fits_ran_between(
+    make_classifier, digits01, n_threads
+):
+    # Fits of new networks share kept trainers (mnistkit._trainers): what ran
+    # on a trainer before must not change what the next fit computes.
+    X, y = digits01
+    model = make_classifier(random_state=7, **EVERYTHING_RANDOM)
+    expected = clone(model).fit(X, y).predict_proba(X)
+    if make_classifier is fast_cnn:
+        other_shape, other_kind = {"filters": (8,)}, fast_mlp(epochs=2)
+    else:
+        other_shape, other_kind = {"hidden_layer_sizes": (16,)}, fast_cnn(epochs=2)
+    between = [
+        clone(model).set_params(random_state=1),
+        clone(model).set_params(learning_rate=0.05, early_stopping=False),
+        clone(model).set_params(**other_shape),
+        other_kind,
+    ]
+
+    def fit_between():
+        return [other.fit(X, y) for other in between]
+
+    if n_threads == 1:
+        fit_between()
+        again = clone(model).fit(X, y)
+    else:
+        # The same seed in one thread while the others fit in another, each
+        # on a trainer of its own.
+        again, _ = _in_threads(lambda: clone(model).fit(X, y), fit_between)
+    np.testing.assert_array_equal(again.predict_proba(X), expected)
 
 
 def test_random_state_instance_is_used(digits01):
