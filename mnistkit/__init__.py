@@ -54,6 +54,7 @@ _SUBMODULES = {
     "presets",
     "report",
     "runtime",
+    "search",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -1,4 +1,4 @@
-"""The ``mnistkit`` command: benchmark, train, evaluate, predict, export and demo.
+"""The ``mnistkit`` command: benchmark, search, train, evaluate, predict, export, demo.
 
 It parses the arguments and calls the library; each subcommand is a short
 function over library calls. Every subcommand has ``--help``. Bad arguments
@@ -88,6 +88,50 @@ def _benchmark(args):
         _print(table.rstrip("\n"))
     else:
         _print("", table, f"Results and plots written to {args.output}/")
+    return 0
+
+
+def _search(args):
+    from .datasets import load_train_test
+    from .report import write_search_report
+    from .search import parse_param, run_search
+
+    _use_agg_backend()
+    say = _silent if args.quiet else _print
+    if not args.params:
+        raise _CommandError(
+            "give the values to search with --param, e.g. "
+            "--param learning_rate=1e-3,3e-3,1e-2"
+        )
+    param_grid = dict(parse_param(text) for text in args.params)
+    data = load_train_test(args.dataset, n_train=args.n_train)
+    say(*filter(None, [data.note, data.description]))
+    # Each fit is reported as it is scored, which happens where it ran: in
+    # this process, not on a cluster's workers.
+    local = args.scheduler is None
+    with (
+        _dask_backend(args.scheduler, say),
+        _search_progress(args.quiet or not local) as progress,
+    ):
+        search = run_search(
+            args.model,
+            param_grid,
+            data,
+            cv=args.cv,
+            halving=args.halving,
+            random_state=args.seed,
+            progress=progress,
+        )
+    table = write_search_report(args.output, search, data, model=args.model)
+    if args.quiet:
+        _print(table.rstrip("\n"))
+    else:
+        _print(
+            "",
+            table.rstrip("\n"),
+            "",
+            f"Results, plot and best model written to {args.output}/",
+        )
     return 0
 
 
@@ -256,6 +300,39 @@ def _benchmark_progress(quiet):
         yield ProgressLines(_print, epochs=False)
 
 
+@contextlib.contextmanager
+def _search_progress(quiet):
+    """What follows a search's fits: a live bar in a terminal, else a line each."""
+    if quiet:
+        yield None
+        return
+    if not _is_interactive(sys.stdout):
+        count = iter(range(1, sys.maxsize))
+
+        def line(params, score):
+            said = ", ".join(f"{name}={value!r}" for name, value in params.items())
+            _print(f"fit {next(count)}: {said}: validation accuracy {score:.4f}")
+
+        yield line
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("fits"),
+        BarColumn(bar_width=None),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        refresh_per_second=4,
+    ) as bar:
+        task = bar.add_task("search", total=None, last="")
+
+        def advance(params, score):
+            said = ", ".join(f"{name}={value!r}" for name, value in params.items())
+            bar.update(task, advance=1, last=f"{said}: {score:.4f}")
+
+        yield advance
+
+
 class _ProgressBars:
     """A live bar per fit: epochs done, loss and accuracy, time spent and left.
 
@@ -405,6 +482,7 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (
         _add_benchmark,
+        _add_search,
         _add_train,
         _add_evaluate,
         _add_predict,
@@ -461,6 +539,56 @@ def _add_benchmark(commands):
         help="print only the results table (and errors)",
     )
     bench.set_defaults(run=_benchmark)
+
+
+def _add_search(commands):
+    search = commands.add_parser(
+        "search",
+        help="cross-validate a model's parameters; save the best model",
+        description="Grid-search a model's parameters by cross-validation on "
+        "the training set (scikit-learn's GridSearchCV, or HalvingGridSearchCV "
+        "with --halving), refit the best on all of it and score it on the test "
+        "set. Writes cv_results.csv, results.md, search_scores.png and "
+        "best_model.mnistkit into --output. In a terminal a bar counts the "
+        "fits; in a file or log each fit gets one line.",
+    )
+    search.add_argument("--model", choices=BENCHMARK_MODELS, required=True)
+    search.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        metavar="NAME=VALUES",
+        help="a parameter of the model and the values to try, comma-separated, "
+        "e.g. --param learning_rate=1e-3,3e-3 --param epochs=3,5; repeatable",
+    )
+    _add_training_data_arguments(search)
+    search.add_argument(
+        "--cv", type=_positive_int, default=3, metavar="K", help="folds (default: 3)"
+    )
+    search.add_argument(
+        "--halving",
+        action="store_true",
+        help="successive halving: every candidate trains a few epochs (a few "
+        "images, for the baselines), and the best third go on to three times "
+        "as many",
+    )
+    search.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    search.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the fits on this Dask scheduler's workers, e.g. "
+        "tcp://10.0.0.5:8786 (needs mnistkit[distributed])",
+    )
+    search.add_argument(
+        "--output",
+        default="search-results",
+        metavar="DIR",
+        help="folder for the results and the best model (default: search-results)",
+    )
+    search.add_argument(
+        "--quiet", action="store_true", help="print only the results (and errors)"
+    )
+    search.set_defaults(run=_search)
 
 
 def _add_train(commands):

@@ -231,6 +231,121 @@ def plot_accuracy_vs_fit_time(summary, *, title=None):
     return figure
 
 
+def plot_search_scores(cv_results, *, title=None):
+    """Mean validation score of a search against each parameter searched.
+
+    One parameter: the score (± its standard deviation over the folds)
+    against its values. Two: a heat map over their pairs. More: a panel per
+    parameter, each value with the best score any candidate reached with it.
+    Parameters given a single value are left out.
+
+    Parameters
+    ----------
+    cv_results : dict
+        A fitted search's ``cv_results_``. In a halving search, the last
+        rung's candidates (those trained the longest) are shown.
+    title : str, default=None
+        Title of the figure.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from mnistkit.plotting import plot_search_scores
+    >>> cv_results = {"params": [{"C": 0.1}, {"C": 1.0}],
+    ...               "mean_test_score": [0.91, 0.93], "std_test_score": [0.01, 0.02]}
+    >>> plot_search_scores(cv_results).axes[0].get_xlabel()
+    'C'
+    """
+    import pandas as pd
+
+    params = pd.DataFrame(list(cv_results["params"]))
+    scores = pd.DataFrame(
+        {
+            "mean": np.asarray(cv_results["mean_test_score"], dtype=float),
+            "std": np.asarray(cv_results["std_test_score"], dtype=float),
+        }
+    )
+    if "iter" in cv_results:  # halving: the last rung's candidates
+        last = np.asarray(cv_results["iter"]) == max(cv_results["iter"])
+        params, scores = params[last].reset_index(drop=True), scores[last]
+        scores = scores.reset_index(drop=True)
+    params = params.map(lambda value: value if np.isscalar(value) else str(value))
+    varied = [name for name in params if params[name].nunique() > 1]
+    label = {name: name.rpartition("__")[2] for name in params}
+    if len(varied) == 2:
+        return _search_heat_map(params, scores, varied, label, title)
+    shown = varied or list(params)[:1]
+    figure, panels = plt.subplots(
+        1,
+        max(len(shown), 1),
+        figsize=(4 * max(len(shown), 1), 3.4),
+        layout="constrained",
+        squeeze=False,
+    )
+    for axes, name in zip(panels[0], shown, strict=False):
+        best = scores.groupby(params[name])["mean"].idxmax()
+        values = list(best.index)
+        positions = _axis_positions(values, axes)
+        axes.errorbar(
+            positions,
+            scores["mean"][best].to_numpy(),
+            yerr=scores["std"][best].fillna(0).to_numpy(),
+            fmt="o-",
+            capsize=3,
+        )
+        axes.set_xlabel(label[name])
+        axes.set_ylabel("mean validation accuracy")
+        axes.grid(alpha=0.3)
+    if not shown:
+        panels[0, 0].text(0.5, 0.5, "one candidate", ha="center")
+    figure.suptitle(title or "search: validation accuracy by parameter")
+    return figure
+
+
+def _axis_positions(values, axes):
+    """Numbers on a (log) scale if every value is a number, else categories."""
+    if all(
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+        for value in values
+    ):
+        positive = min(values) > 0
+        if positive and max(values) / min(values) >= 10:
+            axes.set_xscale("log")
+        return values
+    axes.set_xticks(range(len(values)), [str(value) for value in values])
+    return list(range(len(values)))
+
+
+def _search_heat_map(params, scores, varied, label, title):
+    rows, columns = varied
+    table = (
+        scores.assign(row=params[rows], column=params[columns])
+        .groupby(["row", "column"])["mean"]
+        .max()
+        .unstack()
+    )
+    figure, axes = plt.subplots(
+        figsize=(1.2 * len(table.columns) + 2.5, 0.6 * len(table.index) + 2),
+        layout="constrained",
+    )
+    image = axes.imshow(table.to_numpy(), cmap="viridis")
+    axes.set_xticks(range(len(table.columns)), [str(v) for v in table.columns])
+    axes.set_yticks(range(len(table.index)), [str(v) for v in table.index])
+    axes.set_xlabel(label[columns])
+    axes.set_ylabel(label[rows])
+    low, high = np.nanmin(table.to_numpy()), np.nanmax(table.to_numpy())
+    for (i, j), value in np.ndenumerate(table.to_numpy()):
+        if np.isfinite(value):  # dark text on the bright end of the colour map
+            color = "k" if value > (low + high) / 2 else "w"
+            axes.text(j, i, f"{value:.4f}", ha="center", va="center", color=color)
+    figure.colorbar(image, ax=axes, label="mean validation accuracy")
+    axes.set_title(title or "search: validation accuracy")
+    return figure
+
+
 def _as_images(images):
     images = np.asarray(images)
     if images.ndim == 2:

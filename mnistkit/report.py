@@ -1,7 +1,7 @@
-"""The benchmark's report: a Markdown table, result files and PNG plots.
+"""Reports of benchmarks and searches: Markdown tables, result files, PNG plots.
 
-``mnistkit benchmark`` and ``mnistkit evaluate`` write what these functions
-make; the notebook shows the same table and figures.
+``mnistkit benchmark``, ``mnistkit search`` and ``mnistkit evaluate`` write
+what these functions make; the notebook shows the same tables and figures.
 """
 
 import sys
@@ -125,6 +125,147 @@ def write_benchmark_report(folder, results, fitted, data):
     seed = int(results["seed"].iloc[0])
     save_figures(folder, benchmark_figures(summary, fitted, data, seed=seed))
     return table
+
+
+def write_search_report(folder, search, data, *, model):
+    """Write what a search found into `folder`, and save its best model.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Created if missing. Gets ``cv_results.csv`` (scikit-learn's
+        ``cv_results_``, a row per candidate), ``results.md`` (the table
+        returned), ``search_scores.png`` (`plot_search_scores`) and
+        ``best_model.mnistkit``, the refit best model, for
+        `mnistkit.load_model`.
+    search : GridSearchCV or HalvingGridSearchCV
+        Fitted, with ``refit=True``, as from `mnistkit.search.run_search`.
+    data : Bunch
+        The split searched over, as from `mnistkit.load_train_test`: the best
+        model is scored on its test images.
+    model : str
+        The model's name, for the table and the saved file's metadata.
+
+    Returns
+    -------
+    table : str
+        The Markdown written to ``results.md``: the best parameters, their
+        validation and test accuracy, and a row per candidate by rank.
+    """
+    import pandas as pd
+
+    from .persistence import save_model
+    from .plotting import plot_search_scores
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    results = pd.DataFrame(search.cv_results_)
+    test_accuracy = search.best_estimator_.score(data.X_test, data.y_test)
+    table = search_table(search, model=model, test_accuracy=test_accuracy)
+    lines = [f"Data: {data.description}.", f"Machine: {_machine_line()}.", "", table]
+    text = "\n".join(lines)
+    with atomic_file(folder / "cv_results.csv") as temporary:
+        results.to_csv(temporary, index=False)
+    with atomic_file(folder / "results.md") as temporary:
+        temporary.write_text(text)
+    save_figures(folder, {"search_scores.png": plot_search_scores(search.cv_results_)})
+    best = {key.rpartition("__")[2]: repr(v) for key, v in search.best_params_.items()}
+    save_model(
+        search.best_estimator_,
+        folder / "best_model.mnistkit",
+        metadata={"dataset": data.name, "model": model, "best_params": best},
+    )
+    return text
+
+
+def search_table(search, *, model, test_accuracy=None):
+    """A fitted search's candidates as a Markdown table, best first.
+
+    Parameters
+    ----------
+    search : fitted scikit-learn search
+        With ``cv_results_`` and ``best_params_``.
+    model : str
+        The model's name, for the lines above the table.
+    test_accuracy : float, default=None
+        The refit best model's test accuracy, said with the best parameters.
+
+    Returns
+    -------
+    table : str
+        A line on the search, one on the best candidate, then a row per
+        candidate (per rung, in a halving search): its parameters, mean ±
+        standard deviation of the validation accuracy over the folds, and
+        its mean fit time.
+
+    Examples
+    --------
+    >>> from mnistkit import load_digits_images, make_logistic_baseline
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from mnistkit.report import search_table
+    >>> X, y = load_digits_images(return_X_y=True)
+    >>> search = GridSearchCV(make_logistic_baseline(), {"logreg__C": [0.1, 1.0]},
+    ...                       cv=2).fit(X[:300] / 16, y[:300])
+    >>> print(search_table(search, model="logreg").splitlines()[3])
+    | rank | C | validation accuracy | fit s |
+    """
+    results = search.cv_results_
+    halving = "iter" in results
+    names = [
+        key.removeprefix("param_")
+        for key in results
+        if key.startswith("param_")
+        and not (halving and key == f"param_{search.resource}")
+    ]
+    n_splits = search.n_splits_
+    n_fits = len(results["params"]) * n_splits
+    kind = type(search).__name__
+    best = ", ".join(
+        f"{key.rpartition('__')[2]}={value!r}"
+        for key, value in search.best_params_.items()
+    )
+    said = f"{search.best_score_:.4f}"
+    lines = [
+        f"{kind} of {model}: {len(results['params'])} candidates, "
+        f"{n_splits}-fold cross-validation, {n_fits} fits.",
+        f"Best: {best}, validation accuracy {said}"
+        + (
+            f"; test accuracy {test_accuracy:.4f} (refit on all training images)."
+            if test_accuracy is not None
+            else "."
+        ),
+        "",
+    ]
+    resource = [search.resource.rpartition("__")[2]] if halving else []
+    headers = [
+        "rank",
+        *(["rung", *resource] if halving else []),
+        *(name.rpartition("__")[2] for name in names),
+        "validation accuracy",
+        "fit s",
+    ]
+    lines += [
+        "| " + " | ".join(headers) + " |",
+        "| " + " | ".join("---" for _ in headers) + " |",
+    ]
+    order = sorted(
+        range(len(results["params"])),
+        key=lambda i: (
+            results["rank_test_score"][i],
+            -results.get("iter", [0] * n_fits)[i],
+        ),
+    )
+    for i in order:
+        cells = [str(results["rank_test_score"][i])]
+        if halving:
+            cells += [str(results["iter"][i]), str(results["n_resources"][i])]
+        cells += [str(results["param_" + name][i]) for name in names]
+        cells += [
+            f"{results['mean_test_score'][i]:.4f} ± {results['std_test_score'][i]:.4f}",
+            f"{results['mean_fit_time'][i]:.3g}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _machine_line():

@@ -1,5 +1,6 @@
 """The mnistkit command: every subcommand and its error paths."""
 
+import re
 import socket
 import subprocess
 import sys
@@ -354,3 +355,43 @@ def test_ctrl_c_during_train(tmp_path):
     assert train.returncode == 130
     assert err.strip().splitlines()[-1] == "mnistkit train: interrupted"
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("halving", [False, True], ids=["grid", "halving"])
+def test_search_writes_results_and_a_best_model_that_loads(halving, tmp_path, capsys):
+    from mnistkit import load_model
+
+    output = tmp_path / "search"
+    argv = ["search", "--model", "mlp", "--dataset", "digits", "--n-train", "600"]
+    argv += [
+        "--param",
+        "learning_rate=0.003,0.01",
+        "--cv",
+        "2",
+        "--output",
+        str(output),
+    ]
+    argv += ["--halving"] if halving else ["--param", "dropout=0.0,0.2"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    # Piped, as here: one line per fit as it is scored, then the table.
+    fit_lines = [line for line in out if line.startswith("fit ")]
+    assert re.match(
+        r"fit 1: (\w+=\S+, )*learning_rate=0\.003.*: validation accuracy 0\.\d{4}$",
+        fit_lines[0],
+    )
+    assert {path.name for path in output.iterdir()} == {
+        "cv_results.csv",
+        "results.md",
+        "search_scores.png",
+        "best_model.mnistkit",
+    }
+    results = pd.read_csv(output / "cv_results.csv")
+    assert len(fit_lines) == len(results) * 2
+    table = (output / "results.md").read_text()
+    assert table.splitlines()[0].startswith("Data: digits: 600 training")
+    assert ("HalvingGridSearchCV" if halving else "GridSearchCV of mlp: 4") in table
+    model = load_model(output / "best_model.mnistkit")
+    X, y = load_digits_images(return_X_y=True)
+    assert (model.predict(X[-200:]) == y[-200:]).mean() > 0.8
