@@ -372,9 +372,12 @@ def summarize_cpu_benchmark(results):
 def search_memory_growth(estimator, X, y, param_grid, *, cv=3):
     """Resident memory that a grid search's fits leave behind, in MiB.
 
-    One fit comes first, so that TensorFlow's one-time allocations do not
-    count; then `GridSearchCV` runs every candidate on every fold, in this
-    process (``n_jobs=1``, ``refit=False``).
+    The first candidate's cross-validation comes first (`cv` fits, each
+    scored), so that the process's one-time allocations do not count:
+    TensorFlow's kernels for the folds' shapes, the first traced training
+    step, the buffers of the first predictions. Then `GridSearchCV` runs
+    every candidate on every fold, in this process (``n_jobs=1``,
+    ``refit=False``).
 
     Parameters
     ----------
@@ -382,7 +385,7 @@ def search_memory_growth(estimator, X, y, param_grid, *, cv=3):
         What the search fits.
     X, y : array-like
         The data searched over.
-    param_grid : dict or list of dict
+    param_grid : dict
         As for `GridSearchCV`.
     cv : int, default=3
         Folds.
@@ -405,7 +408,8 @@ def search_memory_growth(estimator, X, y, param_grid, *, cv=3):
     >>> n_fits
     6
     """
-    estimator.fit(X, y)
+    first = {name: list(values)[:1] for name, values in param_grid.items()}
+    GridSearchCV(estimator, first, cv=cv, refit=False, n_jobs=1).fit(X, y)
     gc.collect()
     before = resident_bytes()
     search = GridSearchCV(estimator, param_grid, cv=cv, refit=False, n_jobs=1)

@@ -250,6 +250,7 @@ def plot_search_scores(cv_results, *, title=None):
     Returns
     -------
     figure : matplotlib.figure.Figure
+        One panel per parameter, or the heat map and its colour bar.
 
     Examples
     --------

@@ -151,6 +151,22 @@ def write_search_report(folder, search, data, *, model):
     table : str
         The Markdown written to ``results.md``: the best parameters, their
         validation and test accuracy, and a row per candidate by rank.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from mnistkit import load_train_test
+    >>> from mnistkit.report import write_search_report
+    >>> from mnistkit.search import run_search
+    >>> data = load_train_test("digits", n_train=300)
+    >>> search = run_search("logreg", {"C": [0.1, 1.0]}, data, cv=2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     table = write_search_report(folder, search, data, model="logreg")
+    ...     written = sorted(path.name for path in pathlib.Path(folder).iterdir())
+    >>> written
+    ['best_model.mnistkit', 'cv_results.csv', 'results.md', 'search_scores.png']
+    >>> table.splitlines()[3]
+    'GridSearchCV of logreg: 2 candidates, 2-fold cross-validation, 4 fits.'
     """
     import pandas as pd
 

@@ -7,7 +7,7 @@
 >>> data = load_train_test("digits", n_train=300)
 >>> search = run_search("logreg", dict([parse_param("C=0.1,1")]), data, cv=2)
 >>> sorted(search.best_params_)
-['C']
+['logreg__C']
 
 `run_search` builds the benchmark's pipeline for a model (pixels scaled
 into [0, 1], then the classifier, seeded), checks every parameter name and
@@ -203,7 +203,22 @@ def run_search(
     Returns
     -------
     search : GridSearchCV or HalvingGridSearchCV
-        Fitted, with ``best_estimator_`` refit on all the training images.
+        Fitted, with ``best_estimator_`` refit on all the training images;
+        ``best_params_`` and ``cv_results_`` name the parameters as the
+        pipeline does (``logreg__C``).
+
+    Examples
+    --------
+    >>> from mnistkit import load_train_test
+    >>> from mnistkit.search import run_search
+    >>> data = load_train_test("digits", n_train=300)
+    >>> scores = []
+    >>> search = run_search("logreg", {"C": [0.1, 1.0]}, data, cv=2,
+    ...                     progress=lambda params, score: scores.append(params))
+    >>> scores
+    [{'C': 0.1}, {'C': 0.1}, {'C': 1.0}, {'C': 1.0}]
+    >>> search.best_estimator_.score(data.X_test, data.y_test) > 0.8
+    True
     """
     from .benchmark import make_benchmark_models, set_random_states
 

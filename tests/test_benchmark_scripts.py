@@ -144,6 +144,12 @@ def test_search_memory_growth_counts_the_fits(digits01):
             "Resident memory growth over 3 GridSearchCV fits of mlp on 300 images",
         ),
         (
+            "search_overhead.py",
+            ["--n-images", "300", "--fits", "12", "--long-epochs", "2"]
+            + ["--repeats", "1"],
+            "| sklearn-mlp | 0.",
+        ),
+        (
             "ensemble_accuracy.py",
             ["--n-train", "1000", "--n-test", "1000", "--epochs", "1"]
             + ["--members", "2"],
