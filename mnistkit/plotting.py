@@ -262,7 +262,7 @@ def plot_search_scores(cv_results, *, title=None):
     """
     import pandas as pd
 
-    params = pd.DataFrame(list(cv_results["params"]))
+    params = pd.DataFrame(list(cv_results["params"]), dtype=object)  # None stays
     scores = pd.DataFrame(
         {
             "mean": np.asarray(cv_results["mean_test_score"], dtype=float),
@@ -273,7 +273,12 @@ def plot_search_scores(cv_results, *, title=None):
         last = np.asarray(cv_results["iter"]) == max(cv_results["iter"])
         params, scores = params[last].reset_index(drop=True), scores[last]
         scores = scores.reset_index(drop=True)
-    params = params.map(lambda value: value if np.isscalar(value) else str(value))
+    # Tuples (filters) and None as text, so that they group and label.
+    params = params.apply(
+        lambda column: column.map(
+            lambda value: value if np.isscalar(value) else str(value)
+        )
+    )
     varied = [name for name in params if params[name].nunique() > 1]
     label = {name: name.rpartition("__")[2] for name in params}
     if len(varied) == 2:
@@ -287,7 +292,9 @@ def plot_search_scores(cv_results, *, title=None):
         squeeze=False,
     )
     for axes, name in zip(panels[0], shown, strict=False):
-        best = scores.groupby(params[name])["mean"].idxmax()
+        best = scores.groupby(params[name], sort=False)["mean"].idxmax()
+        if all(_is_number(value) for value in best.index):
+            best = best.sort_index()
         values = list(best.index)
         positions = _axis_positions(values, axes)
         axes.errorbar(
@@ -306,12 +313,13 @@ def plot_search_scores(cv_results, *, title=None):
     return figure
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _axis_positions(values, axes):
     """Numbers on a (log) scale if every value is a number, else categories."""
-    if all(
-        isinstance(value, (int, float)) and not isinstance(value, bool)
-        for value in values
-    ):
+    if all(_is_number(value) for value in values):
         positive = min(values) > 0
         if positive and max(values) / min(values) >= 10:
             axes.set_xscale("log")
@@ -324,7 +332,7 @@ def _search_heat_map(params, scores, varied, label, title):
     rows, columns = varied
     table = (
         scores.assign(row=params[rows], column=params[columns])
-        .groupby(["row", "column"])["mean"]
+        .groupby(["row", "column"], sort=False)["mean"]
         .max()
         .unstack()
     )

@@ -109,7 +109,12 @@ def test_the_user_guides_partial_fit_search_runs(digits):
 
 @pytest.mark.parametrize(
     "params, axes",
-    [({"a": [1, 10, 100]}, 1), ({"a": [1, 2], "b": ["x", "y"]}, 2), ({}, 1)],
+    [
+        ({"a": [1, 10, 100]}, 1),
+        ({"a": [1, 2], "b": ["x", "y"]}, 2),  # a heat map and its colour bar
+        ({"a": [None, 0.2], "b": [(8,), (16, 32)], "d": [1, 2]}, 3),
+        ({}, 1),
+    ],
 )
 def test_plot_search_scores(params, axes):
     from sklearn.model_selection import ParameterGrid
@@ -119,7 +124,7 @@ def test_plot_search_scores(params, axes):
     figure = plot_search_scores(
         {"params": grid, "mean_test_score": scores, "std_test_score": 0 * scores}
     )
-    assert len(figure.axes) == axes  # a heat map has its colour bar
+    assert len(figure.axes) == axes
 
 
 @pytest.mark.parametrize(
