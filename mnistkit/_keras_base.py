@@ -10,7 +10,8 @@ on its arguments:
 2. ``_encode_labels`` and ``_training_weights``: labels as class indices,
    sample and class weights as one array, samples of zero weight dropped;
 3. ``_new_network``, or the fitted network kept (`warm_start`, `partial_fit`);
-4. ``_train``: ``keras.Model.fit`` on batches drawn from the fit's own seed;
+4. ``_train``: ``keras.Model.fit`` on batches drawn from the fit's own seed,
+   a new network through a kept trainer of its structure (`mnistkit._trainers`);
 5. ``_record``: `model_`, `history_`, `n_iter_` and `batch_size_`.
 
 The seed of a fit and whether its network is new are arguments of these

@@ -120,6 +120,8 @@ def _search(args):
             cv=args.cv,
             halving=args.halving,
             random_state=args.seed,
+            # On a cluster, as many fits at once as it has workers' slots.
+            n_jobs=None if local else -1,
             progress=progress,
         )
     table = write_search_report(args.output, search, data, model=args.model)

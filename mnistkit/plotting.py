@@ -323,6 +323,11 @@ def _axis_positions(values, axes):
         positive = min(values) > 0
         if positive and max(values) / min(values) >= 10:
             axes.set_xscale("log")
+            # Plain numbers at the values searched, as the accuracy plot's
+            # log axis has: matplotlib's default labels there are mathtext.
+            axes.set_xticks(values)
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            axes.xaxis.set_minor_formatter(NullFormatter())
         return values
     axes.set_xticks(range(len(values)), [str(value) for value in values])
     return list(range(len(values)))

@@ -216,6 +216,19 @@ def test_benchmark_command_fits_on_the_scheduler(client, tmp_path, capsys):
     assert len(tasks.data) >= 4  # the four fits ran as tasks on the cluster
 
 
+def test_search_command_fits_on_the_scheduler(client, tmp_path, capsys):
+    with get_task_stream(client) as tasks:
+        code = main(
+            ["search", "--model", "logreg", "--dataset", "digits", "--n-train", "300"]
+            + ["--param", "C=0.1,1", "--cv", "2", "--quiet"]
+            + ["--scheduler", client.scheduler.address, "--output", str(tmp_path)]
+        )
+    assert code == 0
+    assert "GridSearchCV of logreg: 2 candidates" in capsys.readouterr().out
+    assert (tmp_path / "best_model.mnistkit").exists()
+    assert len(tasks.data) >= 4  # the four fits ran as tasks on the cluster
+
+
 def test_benchmark_command_names_an_unreachable_scheduler(
     tmp_path, capsys, monkeypatch
 ):
