@@ -20,6 +20,7 @@ writes what a search found.
 
 import ast
 import math
+import sys
 
 __all__ = ["parse_param", "qualified_param_grid", "run_search"]
 
@@ -119,15 +120,13 @@ def qualified_param_grid(model, param_grid):
     """
     from sklearn.base import clone
 
-    from ._keras_base import ROUTING_PREFIXES, BaseKerasClassifier
-
     step, final = model.steps[-1]
     known = model.get_params()
     own = final.get_params(deep=False)
-    routed = isinstance(final, BaseKerasClassifier)
+    routed = _is_network(final)
     qualified = {}
     for name, values in param_grid.items():
-        if name in own or (routed and name.partition("__")[0] in ROUTING_PREFIXES):
+        if name in own or (routed and name.partition("__")[0] in _routing_prefixes()):
             full, target, short = f"{step}__{name}", final, name
         elif name in known:
             full, short = name, name.rpartition("__")[2]
@@ -145,6 +144,21 @@ def qualified_param_grid(model, param_grid):
             _check_value(clone(target).set_params(**{short: value}), name, value)
         qualified[full] = list(values)
     return qualified
+
+
+def _is_network(estimator):
+    """Whether `estimator` is one of mnistkit's Keras classifiers.
+
+    Asked without importing the estimator base, which loads TensorFlow: a
+    network's module has loaded it already, and a search of the baselines
+    needs no TensorFlow.
+    """
+    base = sys.modules.get("mnistkit._keras_base")
+    return base is not None and isinstance(estimator, base.BaseKerasClassifier)
+
+
+def _routing_prefixes():
+    return sys.modules["mnistkit._keras_base"].ROUTING_PREFIXES
 
 
 def _check_value(estimator, name, value):
@@ -245,12 +259,11 @@ def _halving_search(pipeline, grid, data, random_state, options):
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401
     from sklearn.model_selection import HalvingGridSearchCV
 
-    from ._keras_base import BaseKerasClassifier
+    step, final = pipeline.steps[-1]
+    if not _is_network(final):
+        return HalvingGridSearchCV(pipeline, grid, random_state=random_state, **options)
     from ._training import auto_batch_size, auto_epochs
 
-    step, final = pipeline.steps[-1]
-    if not isinstance(final, BaseKerasClassifier):
-        return HalvingGridSearchCV(pipeline, grid, random_state=random_state, **options)
     resource = f"{step}__epochs"
     if resource in grid:
         raise ValueError(

@@ -40,6 +40,11 @@ def _loads_tensorflow(statement):
         "X, y = load_digits(return_X_y=True); path = tempfile.mktemp(); "
         "save_model(make_logistic_baseline().fit(X, y), path); "
         "load_model(path).predict(X)",
+        # A search of a baseline, grid and halving.
+        "from mnistkit import load_train_test; from mnistkit.search import run_search; "
+        "data = load_train_test('digits', n_train=200); "
+        "run_search('logreg', {'C': [0.1, 1.0]}, data, cv=2); "
+        "run_search('logreg', {'C': [0.1, 1.0]}, data, cv=2, halving=True)",
     ],
 )
 def test_no_tensorflow_without_a_network(statement):
