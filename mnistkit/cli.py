@@ -312,8 +312,9 @@ def _search_progress(quiet):
         count = iter(range(1, sys.maxsize))
 
         def line(params, score):
-            said = ", ".join(f"{name}={value!r}" for name, value in params.items())
-            _print(f"fit {next(count)}: {said}: validation accuracy {score:.4f}")
+            _print(
+                f"fit {next(count)}: {_said(params)}: validation accuracy {score:.4f}"
+            )
 
         yield line
         return
@@ -329,10 +330,14 @@ def _search_progress(quiet):
         task = bar.add_task("search", total=None, last="")
 
         def advance(params, score):
-            said = ", ".join(f"{name}={value!r}" for name, value in params.items())
-            bar.update(task, advance=1, last=f"{said}: {score:.4f}")
+            bar.update(task, advance=1, last=f"{_said(params)}: {score:.4f}")
 
         yield advance
+
+
+def _said(params):
+    """A fit's parameters as the search's progress shows them: name=value, ..."""
+    return ", ".join(f"{name}={value!r}" for name, value in params.items())
 
 
 class _ProgressBars:

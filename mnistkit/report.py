@@ -264,12 +264,11 @@ def search_table(search, *, model, test_accuracy=None):
         "| " + " | ".join(headers) + " |",
         "| " + " | ".join("---" for _ in headers) + " |",
     ]
+    # Best first; in a halving search, a later rung before an earlier one.
+    rungs = results["iter"] if halving else [0] * len(results["params"])
     order = sorted(
         range(len(results["params"])),
-        key=lambda i: (
-            results["rank_test_score"][i],
-            -results.get("iter", [0] * n_fits)[i],
-        ),
+        key=lambda i: (results["rank_test_score"][i], -rungs[i]),
     )
     for i in order:
         cells = [str(results["rank_test_score"][i])]
