@@ -38,7 +38,11 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._fine_tuning import freeze_features, slow_down_features, starting_network
-from ._model_file import read_fine_tuning_source
+from ._model_file import (
+    network_from_bytes,
+    network_to_bytes,
+    read_fine_tuning_source,
+)
 from ._trainers import lent_trainer
 from ._training import (
     AUTO_BATCH_SIZE_RANGE,
@@ -645,9 +649,12 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
                 callbacks=callbacks,
                 **fit_args,
             )
-        if trainer is not network:
-            for callback in callbacks:  # the user's callbacks see the fitted network
-                callback.set_model(network)
+        for callback in callbacks:
+            # Keras leaves each callback holding the network it trained. The
+            # user's callbacks are parameters, which a fit leaves as it found
+            # them: holding no network, they clone, pickle and store with
+            # skops without a copy of it (skops cannot walk one).
+            callback.set_model(None)
         return history.history, batch_size
 
     def _trainer_of(self, network, new_network, seed, n_samples):
@@ -799,16 +806,28 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
             self._forward = (self.model_, forward)
         return forward
 
-    # -- Pickling ----------------------------------------------------------------
+    # -- Pickling and skops ----------------------------------------------------------
 
     def __getstate__(self):
-        # The traced forward pass is rebuilt at the first prediction. (The
-        # state from object.__getstate__ is our live __dict__: filter, never pop.)
-        return {
+        # The network travels as the bytes of its .keras file, as save_model
+        # stores it: skops, which cannot walk a Keras model, stores bytes, and
+        # __setstate__ loads them in Keras's safe mode whoever wrote them. The
+        # traced forward pass is rebuilt at the first prediction. (The state
+        # from object.__getstate__ is our live __dict__: filter, never pop.)
+        state = {
             key: value
             for key, value in super().__getstate__().items()
             if key != "_forward"
         }
+        if "model_" in state:
+            state["model_"] = network_to_bytes(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), bytes):
+            source = f"The state of this {type(self).__name__}"
+            state = {**state, "model_": network_from_bytes(state["model_"], source)}
+        super().__setstate__(state)
 
     # -- Parameters ------------------------------------------------------------------
 

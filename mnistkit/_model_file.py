@@ -328,17 +328,38 @@ def checked_stand_in(saved, path):
 
 def read_network(archive, name, path):
     """The Keras network in member `name`, loaded with ``safe_mode=True``."""
+    return network_from_bytes(read_member(archive, name, path), str(path))
+
+
+def network_to_bytes(network):
+    """The bytes of `network` saved in Keras's ``.keras`` format."""
+    with tempfile.TemporaryDirectory() as folder:
+        # Keras saves to a named file only.
+        file = Path(folder) / "network.keras"
+        network.save(file)
+        return file.read_bytes()
+
+
+def network_from_bytes(data, source):
+    """The Keras network saved in `data`, loaded with ``safe_mode=True``.
+
+    Safe mode refuses what would run code while loading (a ``Lambda``
+    layer's function, a class Keras does not know); `source` names where the
+    bytes came from in the error.
+    """
+    from . import layers  # noqa: F401  (registers mnistkit's layers with Keras)
     from .runtime import keras
 
-    data = read_member(archive, name, path)
     with tempfile.TemporaryDirectory() as folder:
-        # Keras loads from a file; a member's own name, never a path of its.
-        file = Path(folder) / Path(name).name
+        file = Path(folder) / "network.keras"
         file.write_bytes(data)
         try:
             return keras.saving.load_model(file, safe_mode=True)
         except Exception as error:  # Keras raises many kinds on a damaged file
-            raise ValueError(f"{path} holds a damaged network: {error}") from None
+            raise ValueError(
+                f"{source} holds a damaged network, or one that Keras's safe mode "
+                f"refuses: {error}"
+            ) from None
 
 
 def read_fine_tuning_source(path):

@@ -32,12 +32,26 @@ from ._model_file import SavedClassifier as _SavedClassifier
 from ._model_file import VersionMismatchWarning
 
 __all__ = [
+    "SKOPS_TRUSTED_TYPES",
     "VersionMismatchWarning",
     "is_pickle_file",
     "load_model",
     "read_model_info",
     "save_model",
 ]
+
+#: mnistkit's types that a file written by ``skops.io.dump`` may hold, for
+#: the ``trusted`` argument of ``skops.io.load``. Each is safe to trust: skops
+#: sets plain attributes on it, and a classifier loads its network from the
+#: ``.keras`` bytes it is stored with, in Keras's safe mode, which refuses what
+#: would run code.
+SKOPS_TRUSTED_TYPES = (
+    "mnistkit.classifiers.CNNClassifier",
+    "mnistkit.classifiers.MLPClassifier",
+    "mnistkit.preprocessing.DigitCenterer",
+    "mnistkit.preprocessing.ImageReshaper",
+    "mnistkit.preprocessing.PixelNormalizer",
+)
 
 
 def save_model(model, path, *, metadata=None):

@@ -28,7 +28,11 @@ from mnistkit import (
     make_svm_baseline,
     save_model,
 )
-from mnistkit.persistence import VersionMismatchWarning, read_model_info
+from mnistkit.persistence import (
+    SKOPS_TRUSTED_TYPES,
+    VersionMismatchWarning,
+    read_model_info,
+)
 
 
 @pytest.fixture(scope="module", params=["cnn", "mlp"])
@@ -45,7 +49,7 @@ def fitted_models(request, digits):
 
 # cloudpickle is what Dask uses to send estimators to its workers and back.
 @pytest.mark.parametrize(
-    "dump_and_load", ["save_model", "pickle", "cloudpickle", "joblib"]
+    "dump_and_load", ["save_model", "skops", "pickle", "cloudpickle", "joblib"]
 )
 def test_round_trip_gives_identical_probabilities(
     fitted_models, digits, tmp_path, dump_and_load
@@ -54,6 +58,12 @@ def test_round_trip_gives_identical_probabilities(
     for fitted, data in fitted_models:
         if dump_and_load == "save_model":
             loaded = load_model(save_model(fitted, tmp_path / "model.mnistkit"))
+        elif dump_and_load == "skops":
+            stored = skops.io.dumps(fitted)
+            # The file holds no type of mnistkit's beyond those it lists.
+            untrusted = skops.io.get_untrusted_types(data=stored)
+            assert set(untrusted) <= set(SKOPS_TRUSTED_TYPES)
+            loaded = skops.io.loads(stored, trusted=SKOPS_TRUSTED_TYPES)
         elif dump_and_load == "pickle":
             loaded = pickle.loads(pickle.dumps(fitted))
         elif dump_and_load == "cloudpickle":
@@ -66,6 +76,55 @@ def test_round_trip_gives_identical_probabilities(
         )
         # A loaded model keeps working as an estimator, refit included.
         assert loaded.score(data, y) == fitted.score(data, y)
+
+
+def test_a_skops_file_whose_network_would_run_code_is_refused(digits01, tmp_path):
+    from mnistkit.runtime import keras
+
+    X, y = digits01
+    clf = MLPClassifier(epochs=1, hidden_layer_sizes=(4,)).fit(X, y)
+    # A crafted network: its Lambda layer creates a marker file when run,
+    # which Keras does while loading it unless safe mode stops it.
+    marker = tmp_path / "marker"
+    runs_code = eval(
+        f"lambda x: __import__('pathlib').Path({str(marker)!r}).touch() or x"
+    )
+    clf.model_ = keras.Sequential(
+        [keras.Input((X.shape[1],)), keras.layers.Lambda(runs_code)]
+    )
+    data = skops.io.dumps(clf)
+    marker.unlink()  # built once above, when the layer was first called
+    with pytest.raises(ValueError, match="MLPClassifier holds .*safe mode"):
+        skops.io.loads(data, trusted=SKOPS_TRUSTED_TYPES)
+    assert not marker.exists()
+    # The payload is real: loaded without safe mode, it runs.
+    network = tmp_path / "network.keras"
+    network.write_bytes(clf.__getstate__()["model_"])
+    keras.saving.load_model(network, safe_mode=False)
+    assert marker.exists()
+
+
+def test_a_skops_file_naming_other_code_is_refused(tmp_path):
+    crafted = skops.io.dumps(FunctionTransformer(func=os.system, kw_args={}))
+    with pytest.raises(skops.io.exceptions.UntrustedTypesFoundException):
+        skops.io.loads(crafted, trusted=SKOPS_TRUSTED_TYPES)
+
+
+def test_callbacks_given_as_objects_leave_the_fit_without_its_network(digits01):
+    from mnistkit.runtime import keras
+
+    X, y = digits01
+    callback = keras.callbacks.TerminateOnNaN()
+    clf = MLPClassifier(epochs=1, callbacks=[callback]).fit(X, y)
+    assert callback.model is None
+    # So skops stores the classifier, the callback's type to be trusted too.
+    data = skops.io.dumps(clf)
+    trusted = [
+        *SKOPS_TRUSTED_TYPES,
+        "keras.src.callbacks.terminate_on_nan.TerminateOnNaN",
+    ]
+    loaded = skops.io.loads(data, trusted=trusted)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
 def test_loaded_classifier_can_be_refit(make_classifier, digits01):
