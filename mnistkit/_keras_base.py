@@ -29,8 +29,10 @@ import inspect
 import math
 import os
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -62,6 +64,9 @@ from ._training import (
 from ._validation import as_array, check_labels, check_no_missing_labels, check_pixels
 from .architectures import DTYPE_POLICIES
 from .runtime import custom_gradients_released, keras, quiet, tf
+
+if TYPE_CHECKING:
+    from keras import Model
 
 __all__ = ["BaseKerasClassifier", "SHARED_PARAMETERS_DOC", "document_parameters"]
 
@@ -242,6 +247,12 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
     # data set as large as MNIST's 60,000 images. Subclasses set their own.
     _large_data_epochs = 5
 
+    # Set by a fit (`_record`); declared for type checkers only: no value
+    # here, so an unfitted classifier has none of them.
+    model_: "Model"
+    history_: dict[str, list[float]]
+    n_iter_: int
+
     # The parameters every classifier shares, checked at fit; subclasses add
     # their own.
     _parameter_constraints = {
@@ -274,11 +285,11 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
         for name, value in parameters.items():
             if name not in ("self", "__class__"):
                 setattr(self, name, value)
-        vars(self).update(routed)
+        self.__dict__.update(routed)
 
     # -- scikit-learn protocol -------------------------------------------------
 
-    def get_params(self, deep=True):
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Get the parameters of this classifier, the routed ones included.
 
         Parameters
@@ -297,7 +308,7 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
         params.update(self._routed_params())
         return params
 
-    def set_params(self, **params):
+    def set_params(self, **params: Any) -> Self:
         """Set the parameters of this classifier, routed ones included.
 
         Parameters
@@ -329,7 +340,13 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
 
-    def fit(self, X, y, sample_weight=None, **fit_params):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        **fit_params: Any,
+    ) -> Self:
         """Train a new network on `X`, `y`; with `warm_start`, the fitted one.
 
         Parameters
@@ -354,7 +371,14 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
             X, y, sample_weight=sample_weight, fit_params=fit_params, incremental=False
         )
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        **fit_params: Any,
+    ) -> Self:
         """Train for one more epoch, keeping the weights learned so far.
 
         Parameters
@@ -746,7 +770,7 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
 
     # -- Prediction ------------------------------------------------------------------
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Predict the probability of each class for each sample of `X`.
 
         Parameters
@@ -777,7 +801,7 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
         proba = proba.astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Predict the class of each sample of `X`.
 
         Parameters
@@ -895,8 +919,8 @@ class BaseKerasClassifier(ClassifierMixin, BaseEstimator):
         try:
             yield
         except BaseException:
-            vars(self).clear()
-            vars(self).update(saved)
+            self.__dict__.clear()
+            self.__dict__.update(saved)
             if network is not None:
                 network.set_weights(weights)
                 variables = getattr(optimizer, "variables", [])

@@ -103,7 +103,7 @@ class VersionMismatchWarning(UserWarning):
     """
 
     # Spelled out so that the signature shows the one argument it takes.
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
 
 
@@ -222,7 +222,9 @@ def read_manifest(archive, path):
 
 def installed_versions():
     """Python's version and those of `RECORDED_PACKAGES` (None if not installed)."""
-    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
+    versions: dict[str, str | None] = {
+        "python": ".".join(map(str, sys.version_info[:3]))
+    }
     for package in RECORDED_PACKAGES:
         try:
             versions[package] = package_metadata.version(package)

@@ -27,6 +27,7 @@ import collections
 import contextlib
 import json
 import threading
+from typing import Any
 
 from .runtime import keras
 
@@ -48,7 +49,7 @@ _SCHEDULE_NUMBERS = (
 
 _lock = threading.Lock()
 # Idle trainers by key, least recently used first.
-_idle = collections.OrderedDict()
+_idle: collections.OrderedDict[Any, list[Any]] = collections.OrderedDict()
 
 
 @contextlib.contextmanager

@@ -104,6 +104,7 @@ def check_no_missing_labels(y):
     y = np.asarray(y)
     if y.dtype.kind in "biu":  # integers and booleans cannot be missing
         return
+    missing: np.ndarray | list[int]
     if y.dtype.kind in "fc":
         missing = np.flatnonzero(np.isnan(y.ravel()))
     else:  # one label at a time: strings, numbers, None, NaN mixed

@@ -43,6 +43,8 @@ and would change the network a fixed seed builds.
 import collections
 import contextlib
 import random
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from . import machine
 from .layers import FusedBatchNormalization
@@ -51,7 +53,7 @@ from .runtime import keras, tf
 layers = keras.layers
 
 # Default filters, dense units and dropout of each architecture.
-CNN_ARCHITECTURES = {
+CNN_ARCHITECTURES: dict[str, dict[str, Any]] = {
     "fast": dict(filters=(16, 32), dense_units=(256,), dropout=0.25),
     "simple": dict(filters=(32, 64), dense_units=(), dropout=0.5),
     "lenet5": dict(filters=(6, 16), dense_units=(120, 84), dropout=0.0),
@@ -70,7 +72,7 @@ _BATCH_NORM_MOMENTUM = 0.9
 DTYPE_POLICIES = ("float32", "mixed_bfloat16")
 
 
-def resolve_dtype_policy(dtype_policy):
+def resolve_dtype_policy(dtype_policy: str) -> str:
     """The dtype policy a network computes in, with ``"auto"`` decided here.
 
     ``"auto"`` becomes ``"mixed_bfloat16"`` on a CPU that multiplies
@@ -124,16 +126,16 @@ def _layers_computing_in(dtype_policy):
 
 
 def build_mlp(
-    n_features,
-    n_classes,
+    n_features: int,
+    n_classes: int,
     *,
-    hidden_layer_sizes=(256, 128),
-    dropout=0.2,
-    augment=None,
-    image_shape=None,
-    seed=None,
-    dtype_policy="float32",
-):
+    hidden_layer_sizes: Sequence[int] = (256, 128),
+    dropout: float = 0.2,
+    augment: Mapping[str, float] | None = None,
+    image_shape: tuple[int, int, int] | None = None,
+    seed: int | None = None,
+    dtype_policy: str = "float32",
+) -> keras.Model:
     """Build a fully connected network.
 
     Parameters
@@ -188,19 +190,19 @@ def build_mlp(
 
 
 def build_cnn(
-    n_features,
-    n_classes,
+    n_features: int,
+    n_classes: int,
     *,
-    image_shape,
-    architecture="fast",
-    filters=None,
-    dense_units=None,
-    dropout=None,
-    augment=None,
-    n_train=None,
-    seed=None,
-    dtype_policy="float32",
-):
+    image_shape: tuple[int, int, int],
+    architecture: Literal["fast", "simple", "lenet5", "deep"] = "fast",
+    filters: Sequence[int] | None = None,
+    dense_units: int | Sequence[int] | None = None,
+    dropout: float | None = None,
+    augment: Mapping[str, float] | None = None,
+    n_train: int | None = None,
+    seed: int | None = None,
+    dtype_policy: str = "float32",
+) -> keras.Model:
     """Build a convolutional network over flat rows of pixels.
 
     The first layer reshapes each row into an image. Then each entry of
@@ -293,7 +295,13 @@ def build_cnn(
         return keras.Model(inputs, outputs, name=f"cnn_{architecture}")
 
 
-def augmentation_layers(rotation=0.0, shift=0.0, zoom=0.0, *, seed=None):
+def augmentation_layers(
+    rotation: float = 0.0,
+    shift: float = 0.0,
+    zoom: float = 0.0,
+    *,
+    seed: int | None = None,
+) -> list[keras.layers.Layer]:
     """Build Keras layers that randomly rotate, shift and zoom training images.
 
     The layers act only while the network trains: prediction sees the images
@@ -377,7 +385,7 @@ class _LayerParts:
 
     def __init__(self, seed):
         self._generator = random.Random(seed)
-        self._built = collections.Counter()
+        self._built: collections.Counter[str] = collections.Counter()
 
     def seed(self):
         return self._generator.randint(1, int(1e9))

@@ -4,6 +4,8 @@ Each is a plain scikit-learn Pipeline: ``PixelNormalizer`` then the model, so th
 comparison with `CNNClassifier` and `MLPClassifier` is on identical inputs.
 """
 
+from typing import Any
+
 from sklearn.decomposition import PCA
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import LogisticRegression
@@ -13,7 +15,7 @@ from sklearn.svm import SVC, LinearSVC
 from .preprocessing import PixelNormalizer
 
 
-def make_logistic_baseline(*, max_value=255.0, **params):
+def make_logistic_baseline(*, max_value: float = 255.0, **params: Any) -> Pipeline:
     """Multinomial logistic regression on pixels scaled to [0, 1].
 
     Parameters
@@ -43,8 +45,12 @@ def make_logistic_baseline(*, max_value=255.0, **params):
 
 
 def make_svm_baseline(
-    *, max_value=255.0, n_components=None, kernel_approximation=None, **params
-):
+    *,
+    max_value: float = 255.0,
+    n_components: int | None = None,
+    kernel_approximation: int | None = None,
+    **params: Any,
+) -> Pipeline:
     """Support vector machine with an RBF kernel, on pixels scaled to [0, 1].
 
     Parameters

@@ -9,10 +9,19 @@ import contextlib
 import functools
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .machine import resident_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.base import BaseEstimator
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils import Bunch
 
 # pandas, joblib and scikit-learn load when a benchmark runs, not when the
 # command line only reads the model names below.
@@ -41,17 +50,34 @@ RESULT_COLUMNS = [
 ]
 
 
+class _FitProgress(Protocol):
+    """What follows a benchmark's fits: `run_benchmark`'s `progress` object."""
+
+    def fit_started(self, name: str, seed: int, n_epochs: int | None) -> None: ...
+
+    def epoch_ended(
+        self,
+        name: str,
+        seed: int,
+        epoch: int,
+        n_epochs: int,
+        logs: Mapping[str, float],
+    ) -> None: ...
+
+    def fit_ended(self, row: dict[str, Any]) -> None: ...
+
+
 def run_benchmark(
-    estimators,
-    X_train,
-    y_train,
-    X_test,
-    y_test,
+    estimators: Mapping[str, "BaseEstimator"],
+    X_train: ArrayLike,
+    y_train: ArrayLike,
+    X_test: ArrayLike,
+    y_test: ArrayLike,
     *,
-    seeds=(0,),
-    progress=None,
-    n_jobs=None,
-):
+    seeds: Iterable[int] = (0,),
+    progress: _FitProgress | Callable[[str], object] | None = None,
+    n_jobs: int | None = None,
+) -> "tuple[pd.DataFrame, dict[tuple[str, int], BaseEstimator]]":
     """Fit and score each estimator on the same split, once per seed.
 
     Parameters
@@ -125,8 +151,7 @@ def run_benchmark(
     import pandas as pd
     from joblib import Parallel, delayed, effective_n_jobs
 
-    if callable(progress):
-        progress = ProgressLines(progress)
+    follower = ProgressLines(progress) if callable(progress) else progress
     jobs = []
     for name, estimator in estimators.items():
         for seed in seeds:
@@ -137,7 +162,7 @@ def run_benchmark(
         # One fit at a time, as joblib would run them: here, in this process,
         # where each fit can be followed as it starts and trains.
         outcomes = (
-            _fit_and_score(name, seed, model, *data, progress=progress)
+            _fit_and_score(name, seed, model, *data, progress=follower)
             for name, seed, model in jobs
         )
     else:
@@ -149,12 +174,17 @@ def run_benchmark(
     for row, model in outcomes:
         rows.append(row)
         fitted[row["model"], row["seed"]] = model
-        if progress is not None:
-            progress.fit_ended(row)
+        if follower is not None:
+            follower.fit_ended(row)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS), fitted
 
 
-def make_benchmark_models(names, dataset, *, epochs=None):
+def make_benchmark_models(
+    names: Iterable[str],
+    dataset: "Bunch",
+    *,
+    epochs: int | Literal["auto"] | None = None,
+) -> "dict[str, Pipeline]":
     """The benchmark's models by name, each a pipeline on raw 0-255 pixels.
 
     The networks are the presets ("cnn" is "cnn-fast") behind a
@@ -219,7 +249,7 @@ def make_benchmark_models(names, dataset, *, epochs=None):
             )
             models[name] = make_svm_baseline(n_components=n_components, gamma=gamma)
         else:
-            params = {"validation_fraction": 0.1}
+            params: dict[str, Any] = {"validation_fraction": 0.1}
             if epochs is not None:
                 params["epochs"] = epochs
             network = make_preset(_PRESET_OF[name], **params)
@@ -234,6 +264,7 @@ def _fit_and_score(
 
     `progress` is given only to fits that run in its own process.
     """
+    followed: contextlib.AbstractContextManager[None]
     if progress is None:
         followed = contextlib.nullcontext()
     else:
@@ -257,7 +288,7 @@ def _fit_and_score(
     return row, model
 
 
-def summarize(results):
+def summarize(results: "pd.DataFrame") -> "pd.DataFrame":
     """Mean and standard deviation over seeds, one row per model.
 
     Parameters
@@ -306,7 +337,7 @@ def _seeded_clone(estimator, seed):
     return set_random_states(clone(estimator), seed)
 
 
-def set_random_states(estimator, seed):
+def set_random_states(estimator: "BaseEstimator", seed: int) -> "BaseEstimator":
     """Set every ``random_state`` parameter, nested ones included, to `seed`.
 
     Parameters
@@ -336,7 +367,7 @@ def set_random_states(estimator, seed):
     return estimator.set_params(**dict.fromkeys(keys, seed))
 
 
-def final_estimator(model):
+def final_estimator(model: "BaseEstimator") -> "BaseEstimator":
     """The last step of a Pipeline, or the estimator itself.
 
     Parameters
@@ -415,10 +446,10 @@ class ProgressLines:
     logreg (seed 0): accuracy 0.9..., fit ... s, predict ... s, peak memory +... MiB
     """
 
-    def __init__(self, write, *, epochs=True):
+    def __init__(self, write: Callable[[str], object], *, epochs: bool = True) -> None:
         self.write, self.epochs = write, epochs
 
-    def fit_started(self, name, seed, n_epochs):
+    def fit_started(self, name: str, seed: int, n_epochs: int | None) -> None:
         """Start the clock of the fit's first epoch.
 
         Parameters
@@ -433,7 +464,14 @@ class ProgressLines:
         """
         self._last_line = time.perf_counter()
 
-    def epoch_ended(self, name, seed, epoch, n_epochs, logs):
+    def epoch_ended(
+        self,
+        name: str,
+        seed: int,
+        epoch: int,
+        n_epochs: int,
+        logs: Mapping[str, float],
+    ) -> None:
         """Write the epoch's metrics and seconds, if `epochs`.
 
         Parameters
@@ -459,7 +497,7 @@ class ProgressLines:
         )
         self._last_line = now
 
-    def fit_ended(self, row):
+    def fit_ended(self, row: dict[str, Any]) -> None:
         """Write the fit's accuracy, seconds and peak memory.
 
         Parameters

@@ -7,8 +7,12 @@ signature of ``__init__``; the docstrings state them too, and a test keeps
 the two the same.
 """
 
+import os
+from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._keras_base import BaseKerasClassifier, document_parameters
@@ -21,6 +25,11 @@ from .architectures import (
 )
 from .preprocessing import resolve_image_shape
 
+if TYPE_CHECKING:
+    from keras.callbacks import Callback
+    from keras.optimizers import Optimizer
+    from sklearn.base import BaseEstimator
+
 
 def _augment_options(estimator):
     """The estimator's `augment` as a dict of non-zero options, or None."""
@@ -31,7 +40,7 @@ def _augment_options(estimator):
         return dict(AUGMENT_DEFAULTS)
     unknown = set(augment) - set(AUGMENT_DEFAULTS)
     if unknown or not all(
-        isinstance(value, Real) and value >= 0 for value in augment.values()
+        isinstance(value, Real) and float(value) >= 0 for value in augment.values()
     ):
         raise ValueError(
             f"{type(estimator).__name__}'s augment must be True, False or a dict "
@@ -154,32 +163,32 @@ class CNNClassifier(BaseKerasClassifier):
 
     def __init__(
         self,
-        image_shape=None,
+        image_shape: Sequence[int] | None = None,
         *,
-        architecture="fast",
-        filters=None,
-        dense_units=None,
-        dropout=None,
-        augment=False,
-        epochs="auto",
-        batch_size="auto",
-        learning_rate=0.01,
-        learning_rate_schedule="one-cycle",
-        steps_per_execution=8,
-        dtype_policy="float32",
-        optimizer="adam",
-        early_stopping=False,
-        validation_fraction=None,
-        n_iter_no_change=5,
-        class_weight=None,
-        warm_start=False,
-        init_model=None,
-        feature_lr_scale=1.0,
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        **kwargs,
-    ):
+        architecture: Literal["fast", "simple", "lenet5", "deep"] = "fast",
+        filters: Sequence[int] | None = None,
+        dense_units: int | Sequence[int] | None = None,
+        dropout: float | None = None,
+        augment: bool | Mapping[str, float] = False,
+        epochs: int | Literal["auto"] = "auto",
+        batch_size: int | Literal["auto"] = "auto",
+        learning_rate: float = 0.01,
+        learning_rate_schedule: Literal["one-cycle", "constant"] = "one-cycle",
+        steps_per_execution: int = 8,
+        dtype_policy: Literal["float32", "mixed_bfloat16", "auto"] = "float32",
+        optimizer: "str | type[Optimizer] | Optimizer" = "adam",
+        early_stopping: bool = False,
+        validation_fraction: float | None = None,
+        n_iter_no_change: int = 5,
+        class_weight: Mapping[Any, float] | Literal["balanced"] | None = None,
+        warm_start: bool = False,
+        init_model: "BaseEstimator | str | os.PathLike[str] | None" = None,
+        feature_lr_scale: float = 1.0,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        callbacks: "Sequence[Callback | type[Callback]] | None" = None,
+        **kwargs: Any,
+    ) -> None:
         self._set_parameters(locals())
 
     def _check_sample_shape(self, X_shape, *, reset):
@@ -313,29 +322,29 @@ class MLPClassifier(BaseKerasClassifier):
 
     def __init__(
         self,
-        hidden_layer_sizes=(512, 256),
+        hidden_layer_sizes: Sequence[int] = (512, 256),
         *,
-        dropout=0.3,
-        augment=False,
-        epochs="auto",
-        batch_size="auto",
-        learning_rate=0.002,
-        learning_rate_schedule="one-cycle",
-        steps_per_execution=8,
-        dtype_policy="auto",
-        optimizer="adam",
-        early_stopping=False,
-        validation_fraction=None,
-        n_iter_no_change=5,
-        class_weight=None,
-        warm_start=False,
-        init_model=None,
-        feature_lr_scale=1.0,
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        **kwargs,
-    ):
+        dropout: float = 0.3,
+        augment: bool | Mapping[str, float] = False,
+        epochs: int | Literal["auto"] = "auto",
+        batch_size: int | Literal["auto"] = "auto",
+        learning_rate: float = 0.002,
+        learning_rate_schedule: Literal["one-cycle", "constant"] = "one-cycle",
+        steps_per_execution: int = 8,
+        dtype_policy: Literal["float32", "mixed_bfloat16", "auto"] = "auto",
+        optimizer: "str | type[Optimizer] | Optimizer" = "adam",
+        early_stopping: bool = False,
+        validation_fraction: float | None = None,
+        n_iter_no_change: int = 5,
+        class_weight: Mapping[Any, float] | Literal["balanced"] | None = None,
+        warm_start: bool = False,
+        init_model: "BaseEstimator | str | os.PathLike[str] | None" = None,
+        feature_lr_scale: float = 1.0,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        callbacks: "Sequence[Callback | type[Callback]] | None" = None,
+        **kwargs: Any,
+    ) -> None:
         self._set_parameters(locals())
 
     def _build_network(self, seed, n_samples):

@@ -8,10 +8,16 @@ search survives the loss of a worker, and `worker_environment`, so that
 workers sharing a host share its cores.
 """
 
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
 from distributed.active_memory_manager import (
     ActiveMemoryManagerPolicy,
     Suggestion,
 )
+
+if TYPE_CHECKING:
+    from distributed.scheduler import WorkerState
 
 # The Dask setting that runs `KeepScatteredData` in the scheduler.
 ACTIVE_MEMORY_MANAGER_POLICIES = "distributed.scheduler.active-memory-manager.policies"
@@ -57,10 +63,10 @@ class KeepScatteredData(ActiveMemoryManagerPolicy):
 
     __slots__ = ("copies",)
 
-    def __init__(self, copies=2):
+    def __init__(self, copies: int = 2) -> None:
         self.copies = copies
 
-    def run(self):
+    def run(self) -> "Generator[Suggestion, WorkerState | None, None]":
         """Suggest a copy of each scattered array held by too few workers.
 
         Yields
@@ -85,11 +91,11 @@ class KeepScatteredData(ActiveMemoryManagerPolicy):
         for task in scheduler.tasks.values():
             # Scattered data has no run_spec: nothing could compute it again.
             if task.state == "memory" and task.run_spec is None:
-                for _ in range(wanted - len(task.who_has)):
+                for _ in range(wanted - len(task.who_has or ())):
                     yield Suggestion("replicate", task)
 
 
-def worker_environment(threads_per_worker):
+def worker_environment(threads_per_worker: int) -> dict[str, str]:
     """Environment variables that limit each worker's TensorFlow to its share.
 
     TensorFlow starts as many threads as the host has cores, in every process;

@@ -6,12 +6,19 @@ voting itself is scikit-learn's `VotingClassifier`; what this module adds is
 the distinct seeds.
 """
 
-from sklearn.base import clone
+import numpy as np
+from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.utils import check_random_state
 
 
-def make_ensemble(estimator, n_members=5, *, random_state=None, n_jobs=None):
+def make_ensemble(
+    estimator: BaseEstimator,
+    n_members: int = 5,
+    *,
+    random_state: int | np.random.RandomState | None = None,
+    n_jobs: int | None = None,
+) -> VotingClassifier:
     """Soft voting over `n_members` copies of `estimator`, each with its own seed.
 
     The members are fitted independently, so they can be fitted at once:

@@ -11,10 +11,15 @@ need the optional extra: ``pip install "mnistkit[onnx]"``.
 import contextlib
 import importlib.util
 import logging
+import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._files import atomic_file
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = ["export_onnx"]
 
@@ -22,7 +27,7 @@ INPUT_NAME = "pixels"
 OUTPUT_NAME = "probabilities"
 
 
-def export_onnx(model, path):
+def export_onnx(model: "BaseEstimator", path: str | os.PathLike[str]) -> Path:
     """Write a fitted classifier, with its Pipeline's pixel scaling, as ONNX.
 
     Parameters

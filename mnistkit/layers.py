@@ -66,7 +66,12 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     True
     """
 
-    def call(self, inputs, training=None, mask=None):
+    def call(
+        self,
+        inputs: tf.Tensor,
+        training: bool | None = None,
+        mask: tf.Tensor | None = None,
+    ) -> tf.Tensor:
         """Normalise `inputs`: on the fused kernel when it trains on images.
 
         Parameters

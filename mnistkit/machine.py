@@ -39,7 +39,7 @@ def _cpuinfo_field(name):
 
 
 @functools.cache
-def cpu_model():
+def cpu_model() -> str:
     """The processor's model name, e.g. ``"AMD EPYC 9B14"``.
 
     Read once, from ``/proc/cpuinfo`` on Linux and from `platform` elsewhere.
@@ -64,7 +64,7 @@ def cpu_model():
 
 
 @functools.cache
-def cpu_flags():
+def cpu_flags() -> frozenset[str]:
     """The processor's feature flags, as Linux names them in ``/proc/cpuinfo``.
 
     Read once per process.
@@ -83,7 +83,7 @@ def cpu_flags():
     return frozenset((_cpuinfo_field("flags") or "").split())
 
 
-def native_bfloat16():
+def native_bfloat16() -> bool:
     """Whether the CPU multiplies bfloat16 numbers in hardware.
 
     That is, whether it has one of `BFLOAT16_FLAGS`: only then is bfloat16
@@ -104,7 +104,7 @@ def native_bfloat16():
     return any(flag in cpu_flags() for flag in BFLOAT16_FLAGS)
 
 
-def describe_machine():
+def describe_machine() -> str:
     """One line naming the CPU, its speed-relevant flags and its cores.
 
     The flags are those that decide how fast TensorFlow's CPU kernels run
@@ -133,7 +133,7 @@ def _usable_cores():
     return os.cpu_count()
 
 
-def resident_bytes():
+def resident_bytes() -> int | float:
     """The memory this process holds in RAM now (its resident set), in bytes.
 
     Read from Linux's ``/proc/self/statm``: cheap enough to sample every few
@@ -162,7 +162,7 @@ def resident_bytes():
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def onednn_kernels():
+def onednn_kernels() -> bool | None:
     """Whether TensorFlow runs its CPU operations through oneDNN in this process.
 
     TensorFlow's Linux packages turn oneDNN on by default only on CPUs with
@@ -195,7 +195,7 @@ def onednn_kernels():
     return None if is_enabled is None else bool(is_enabled())
 
 
-def describe_kernels():
+def describe_kernels() -> str:
     """One line saying whether TensorFlow computes through oneDNN, for reports.
 
     Loads TensorFlow if it is not loaded yet.

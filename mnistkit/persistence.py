@@ -17,9 +17,11 @@ Pickle stays available for those who choose it, as in scikit-learn:
 """
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sklearn.base import BaseEstimator
 from sklearn.utils import Bunch
@@ -54,7 +56,12 @@ SKOPS_TRUSTED_TYPES = (
 )
 
 
-def save_model(model, path, *, metadata=None):
+def save_model(
+    model: BaseEstimator,
+    path: str | os.PathLike[str],
+    *,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
     """Save a fitted (or unfitted) model to one file that loads without running code.
 
     Parameters
@@ -118,7 +125,7 @@ def save_model(model, path, *, metadata=None):
     return path
 
 
-def load_model(path, *, allow_pickle=False):
+def load_model(path: str | os.PathLike[str], *, allow_pickle: bool = False) -> Any:
     """Load a model that `save_model` saved, running no code from the file.
 
     Parameters
@@ -179,7 +186,7 @@ def load_model(path, *, allow_pickle=False):
         return _Loading(archive, path).restore(stand_in)
 
 
-def read_model_info(path):
+def read_model_info(path: str | os.PathLike[str]) -> Bunch:
     """The versions and metadata recorded in a model file, without loading it.
 
     Parameters
@@ -218,7 +225,7 @@ def read_model_info(path):
     return Bunch(versions=manifest["versions"], metadata=manifest["metadata"])
 
 
-def is_pickle_file(path):
+def is_pickle_file(path: str | os.PathLike[str]) -> bool:
     """Whether a model file is a pickle or joblib file, which loading would run.
 
     `load_model` loads such a file only with ``allow_pickle=True``, and
@@ -286,11 +293,11 @@ class _Saving:
                 return obj
             return type(obj)(items)
         if isinstance(obj, dict):
-            items = {key: self.replace(value) for key, value in obj.items()}
-            if all(items[key] is value for key, value in obj.items()):
+            values = {key: self.replace(value) for key, value in obj.items()}
+            if all(values[key] is value for key, value in obj.items()):
                 return obj
             copy = obj.copy()  # keeps the type: a Bunch stays a Bunch
-            copy.update(items)
+            copy.update(values)
             return copy
         if isinstance(obj, BaseEstimator):
             state = {key: self.replace(value) for key, value in vars(obj).items()}

@@ -5,16 +5,25 @@ scikit-learn's own ``ConfusionMatrixDisplay``.
 """
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from numpy.typing import ArrayLike
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from .preprocessing import resolve_image_shape
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def plot_training_curves(history, *, title=None):
+
+def plot_training_curves(
+    history: Mapping[str, Sequence[float]], *, title: str | None = None
+) -> Figure:
     """Plot the loss and accuracy of each epoch, training and validation.
 
     Parameters
@@ -54,7 +63,14 @@ def plot_training_curves(history, *, title=None):
     return figure
 
 
-def plot_predictions(images, y_true, y_pred, *, n_images=25, title=None):
+def plot_predictions(
+    images: ArrayLike,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    n_images: int = 25,
+    title: str | None = None,
+) -> Figure:
     """A grid of images titled "predicted (true)"; wrong ones in red.
 
     Parameters
@@ -90,7 +106,15 @@ def plot_predictions(images, y_true, y_pred, *, n_images=25, title=None):
     return _image_grid(images, titles, title or "predicted (true)")
 
 
-def plot_confident_mistakes(images, y_true, proba, classes, *, n_images=16, title=None):
+def plot_confident_mistakes(
+    images: ArrayLike,
+    y_true: ArrayLike,
+    proba: ArrayLike,
+    classes: ArrayLike,
+    *,
+    n_images: int = 16,
+    title: str | None = None,
+) -> Figure:
     """The wrong predictions the model was surest of, most confident first.
 
     Parameters
@@ -140,7 +164,9 @@ def plot_confident_mistakes(images, y_true, proba, classes, *, n_images=16, titl
     )
 
 
-def plot_confusion_matrix(y_true, y_pred, *, title=None):
+def plot_confusion_matrix(
+    y_true: ArrayLike, y_pred: ArrayLike, *, title: str | None = None
+) -> Figure:
     """Plot scikit-learn's confusion matrix: counts per true and predicted class.
 
     Parameters
@@ -171,7 +197,9 @@ def plot_confusion_matrix(y_true, y_pred, *, title=None):
     return figure
 
 
-def plot_accuracy_vs_fit_time(summary, *, title=None):
+def plot_accuracy_vs_fit_time(
+    summary: "pd.DataFrame", *, title: str | None = None
+) -> Figure:
     """Test accuracy against training time, one labelled point per model.
 
     Parameters
@@ -231,7 +259,9 @@ def plot_accuracy_vs_fit_time(summary, *, title=None):
     return figure
 
 
-def plot_search_scores(cv_results, *, title=None):
+def plot_search_scores(
+    cv_results: Mapping[str, Any], *, title: str | None = None
+) -> Figure:
     """Mean validation score of a search against each parameter searched.
 
     One parameter: the score (± its standard deviation over the folds)

@@ -6,9 +6,12 @@ flat rows of pixels into images and back, for pipeline steps that need images;
 """
 
 import math
+from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Literal, Self
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
@@ -56,10 +59,10 @@ class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "max_value": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, max_value=255.0):
+    def __init__(self, max_value: float = 255.0) -> None:
         self.max_value = max_value
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Check `X` and record its number of features; nothing is learned.
 
         Parameters
@@ -79,7 +82,7 @@ class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_pixels(self, X, reset=True, allow_nd=True)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> NDArray[np.float32]:
         """Divide `X` by `max_value`.
 
         Parameters
@@ -157,10 +160,10 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
     (2, 784)
     """
 
-    def __init__(self, image_shape=None):
+    def __init__(self, image_shape: Sequence[int] | None = None) -> None:
         self.image_shape = image_shape
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Work out the image shape from the number of features in `X`.
 
         Parameters
@@ -181,7 +184,7 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
         )
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Reshape flat rows into images.
 
         Parameters
@@ -208,7 +211,7 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
             )
         return check_pixels(self, X, reset=reset)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """Flatten images into rows of pixels.
 
         Parameters
@@ -239,7 +242,12 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
         return tags
 
 
-def resolve_image_shape(n_features, image_shape=None, *, estimator_name="estimator"):
+def resolve_image_shape(
+    n_features: int,
+    image_shape: Sequence[int] | None = None,
+    *,
+    estimator_name: str = "estimator",
+) -> tuple[int, int, int]:
     """Return the ``(height, width, channels)`` that holds `n_features` pixels.
 
     Parameters
@@ -302,7 +310,8 @@ def resolve_image_shape(n_features, image_shape=None, *, estimator_name="estimat
             f"fill an image of shape {tuple(image_shape)}. Pass an image_shape "
             f"whose sizes multiply to {n_features}."
         )
-    return shape
+    height, width, channels = shape
+    return height, width, channels
 
 
 class DigitCenterer(TransformerMixin, BaseEstimator):
@@ -360,13 +369,20 @@ class DigitCenterer(TransformerMixin, BaseEstimator):
         "invert": [StrOptions({"auto"}), "boolean"],
     }
 
-    def __init__(self, image_shape=None, *, output_size=28, box_size=20, invert="auto"):
+    def __init__(
+        self,
+        image_shape: Sequence[int] | None = None,
+        *,
+        output_size: int = 28,
+        box_size: int = 20,
+        invert: bool | Literal["auto"] = "auto",
+    ) -> None:
         self.image_shape = image_shape
         self.output_size = output_size
         self.box_size = box_size
         self.invert = invert
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Check `X` and record its number of features; nothing is learned.
 
         Parameters
@@ -385,7 +401,7 @@ class DigitCenterer(TransformerMixin, BaseEstimator):
         self._images(X, reset=True)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> NDArray[np.float32]:
         """Crop, scale and centre each image.
 
         Parameters
@@ -410,7 +426,9 @@ class DigitCenterer(TransformerMixin, BaseEstimator):
             ).reshape(-1)
         return rows
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(
+        self, input_features: ArrayLike | None = None
+    ) -> NDArray[np.object_]:
         """Get the output pixels' names, ``pixel0`` to ``pixel{output_size**2-1}``.
 
         Parameters
@@ -437,7 +455,7 @@ class DigitCenterer(TransformerMixin, BaseEstimator):
                 f"{self.output_size}."
             )
         X = as_array(X, self)
-        shape = getattr(X, "shape", ())
+        shape: tuple[int, ...] = getattr(X, "shape", ())
         if len(shape) > 4 or (len(shape) == 4 and shape[-1] != 1):
             raise ValueError(
                 f"DigitCenterer takes grayscale images, (n_samples, height, "
@@ -466,7 +484,7 @@ class DigitCenterer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def mnist_box_size(output_size):
+def mnist_box_size(output_size: int) -> int:
     """The side of the box a digit fills in a frame of `output_size`, as in MNIST.
 
     MNIST scales each digit into a 20x20 box inside its 28x28 frame; this is
@@ -497,7 +515,13 @@ def mnist_box_size(output_size):
 _INK_THRESHOLD = 0.2
 
 
-def center_digit(image, *, output_size=28, box_size=20, invert="auto"):
+def center_digit(
+    image: ArrayLike,
+    *,
+    output_size: int = 28,
+    box_size: int = 20,
+    invert: bool | Literal["auto"] = "auto",
+) -> NDArray[np.float32]:
     """Bring one grayscale digit image of any size into MNIST's format.
 
     The steps are MNIST's own: take the ink as what differs from the

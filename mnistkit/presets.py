@@ -6,6 +6,10 @@ benchmarks page gives their measured accuracy and fit times.
 """
 
 import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 # Each preset: the name of a class in mnistkit.classifiers (imported when a
 # preset is made, as it loads TensorFlow) and the parameters it changes.
@@ -46,7 +50,7 @@ ENSEMBLES = {"cnn-best": ("cnn-accurate", 5)}
 _ENSEMBLE_PARAMS = ("n_members", "random_state", "n_jobs")
 
 
-def make_preset(name, **params):
+def make_preset(name: str, **params: Any) -> "BaseEstimator":
     """A new classifier configured as the named preset.
 
     Parameters

@@ -4,15 +4,31 @@
 what these functions make; the notebook shows the same tables and figures.
 """
 
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._files import atomic_file
 from .benchmark import final_estimator, summarize
 from .machine import describe_kernels, describe_machine
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
+    from sklearn.base import BaseEstimator
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.utils import Bunch
 
-def markdown_table(summary, *, description=None, machine=None):
+
+def markdown_table(
+    summary: "pd.DataFrame",
+    *,
+    description: str | None = None,
+    machine: str | None = None,
+) -> str:
     """The benchmark's summary as a Markdown table, one row per model.
 
     Parameters
@@ -70,7 +86,12 @@ def markdown_table(summary, *, description=None, machine=None):
     return "\n".join(lines) + "\n"
 
 
-def write_benchmark_report(folder, results, fitted, data):
+def write_benchmark_report(
+    folder: str | os.PathLike[str],
+    results: "pd.DataFrame",
+    fitted: "Mapping[tuple[str, int], BaseEstimator]",
+    data: "Bunch",
+) -> str:
     """Write a benchmark's results, table and plots into `folder`.
 
     Parameters
@@ -127,7 +148,13 @@ def write_benchmark_report(folder, results, fitted, data):
     return table
 
 
-def write_search_report(folder, search, data, *, model):
+def write_search_report(
+    folder: str | os.PathLike[str],
+    search: "GridSearchCV",
+    data: "Bunch",
+    *,
+    model: str,
+) -> str:
     """Write what a search found into `folder`, and save its best model.
 
     Parameters
@@ -194,7 +221,9 @@ def write_search_report(folder, search, data, *, model):
     return text
 
 
-def search_table(search, *, model, test_accuracy=None):
+def search_table(
+    search: "GridSearchCV", *, model: str, test_accuracy: float | None = None
+) -> str:
     """A fitted search's candidates as a Markdown table, best first.
 
     Parameters
@@ -293,7 +322,13 @@ def _machine_line():
     return line
 
 
-def benchmark_figures(summary, fitted, data, *, seed):
+def benchmark_figures(
+    summary: "pd.DataFrame",
+    fitted: "Mapping[tuple[str, int], BaseEstimator]",
+    data: "Bunch",
+    *,
+    seed: int,
+) -> "dict[str, Figure]":
     """The benchmark's plots, by file name.
 
     Accuracy against fit time for every model; each network's training
@@ -374,7 +409,9 @@ def benchmark_figures(summary, fitted, data, *, seed):
     return figures
 
 
-def evaluation_figures(model, X_test, y_test):
+def evaluation_figures(
+    model: "BaseEstimator", X_test: "ArrayLike", y_test: "ArrayLike"
+) -> "tuple[dict[str, Figure], float]":
     """A fitted model's plots on a test set, by file name, and its accuracy.
 
     Parameters
@@ -425,7 +462,9 @@ def evaluation_figures(model, X_test, y_test):
     return figures, float(np.mean(y_pred == np.asarray(y_test)))
 
 
-def save_figures(folder, figures):
+def save_figures(
+    folder: str | os.PathLike[str], figures: "Mapping[str, Figure]"
+) -> list[Path]:
     """Save each figure as a PNG file in `folder`, and close it.
 
     Parameters

@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator
 
 # C++ logs below ERROR are noise for users; an explicit setting wins. Errors that
 # matter reach Python as exceptions.
@@ -81,7 +82,7 @@ tf.get_logger().addFilter(_QuietThreadsFilter())
 
 
 @contextlib.contextmanager
-def quiet(verbose):
+def quiet(verbose: bool) -> Iterator[None]:
     """Hide TensorFlow's Python warnings (tf.function retracing) unless verbose.
 
     Only this thread's: the logger's level, shared by every thread, is left
@@ -133,7 +134,7 @@ def _gradient_registry():
     registry = getattr(tf_ops, "_gradient_registry", None)
     with _recorder_lock:
         entries = getattr(registry, "_registry", None)
-        if not isinstance(entries, dict):
+        if registry is None or not isinstance(entries, dict):
             return None
         if not isinstance(entries, _RecordingRegistry):
             registry._registry = entries = _RecordingRegistry(entries)
@@ -141,7 +142,7 @@ def _gradient_registry():
 
 
 @contextlib.contextmanager
-def custom_gradients_released():
+def custom_gradients_released() -> Iterator[None]:
     """Unregister the custom gradients that this thread's training step adds.
 
     Keras's TensorFlow optimizer sums gradients across replicas with
@@ -176,7 +177,8 @@ def custom_gradients_released():
         yield
         return
     outer = getattr(_registered_by_this_thread, "names", None)
-    _registered_by_this_thread.names = names = []
+    names: list[str] = []
+    _registered_by_this_thread.names = names
     try:
         yield
     finally:

@@ -21,11 +21,18 @@ writes what a search found.
 import ast
 import math
 import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.utils import Bunch
 
 __all__ = ["parse_param", "qualified_param_grid", "run_search"]
 
 
-def parse_param(text):
+def parse_param(text: str) -> tuple[str, list[Any]]:
     """A search parameter from the command line's ``NAME=VALUE[,VALUE...]``.
 
     Each value is read as a Python literal where it is one (``3``, ``1e-3``,
@@ -90,7 +97,9 @@ def _literal(text):
         return text
 
 
-def qualified_param_grid(model, param_grid):
+def qualified_param_grid(
+    model: "BaseEstimator", param_grid: Mapping[str, Sequence[Any]]
+) -> dict[str, list[Any]]:
     """`param_grid` with the names `model`'s pipeline knows, every value checked.
 
     A name of the final classifier's (``learning_rate``) becomes the
@@ -171,16 +180,16 @@ def _check_value(estimator, name, value):
 
 
 def run_search(
-    model,
-    param_grid,
-    data,
+    model: str,
+    param_grid: Mapping[str, Sequence[Any]],
+    data: "Bunch",
     *,
-    cv=3,
-    halving=False,
-    random_state=0,
-    n_jobs=None,
-    progress=None,
-):
+    cv: int = 3,
+    halving: bool = False,
+    random_state: int = 0,
+    n_jobs: int | None = None,
+    progress: Callable[[dict[str, Any], float], object] | None = None,
+) -> "GridSearchCV":
     """Search `model`'s parameters on `data`'s training images, and refit the best.
 
     Parameters
