@@ -10,7 +10,9 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .benchmark import BENCHMARK_MODELS, DEFAULT_MODELS
 
@@ -21,7 +23,7 @@ class _CommandError(Exception):
     """A problem the user can fix; reported in one line, exit code 2."""
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mnistkit`` command line; return its exit code.
 
     Parameters
@@ -171,7 +173,11 @@ def _evaluate(args):
     return 0
 
 
-def _predict(args):
+def _predict(args: argparse.Namespace) -> int:
+    import warnings
+
+    from PIL import Image
+
     from .benchmark import final_estimator
     from .datasets import load_images, load_kaggle_digits, write_kaggle_submission
     from .preprocessing import resolve_image_shape
@@ -182,6 +188,11 @@ def _predict(args):
         if not path.is_file():
             raise _CommandError(f"no such file: {path}")
     if len(inputs) == 1 and inputs[0].suffix.lower() == ".csv":
+        if args.top is not None:
+            raise _CommandError(
+                "--top is for images: a Kaggle CSV gets one label per row, as "
+                "Kaggle's submission format has it; leave out --top"
+            )
         X, _ = load_kaggle_digits(inputs[0])
         if not hasattr(model, "feature_names_in_"):  # trained on plain arrays
             X = X.to_numpy()
@@ -197,15 +208,59 @@ def _predict(args):
         raise _CommandError(
             "INPUT must be one Kaggle-format .csv file, or .png or .jpg images"
         )
+    top = args.top or 1
+    if top > 1 and not _has_probabilities(model):
+        raise _CommandError(
+            f"--top {top} needs class probabilities, and the model in "
+            f"{args.model_path} has no predict_proba; leave out --top"
+        )
     image_shape = getattr(final_estimator(model), "image_shape_", None)
-    X = load_images(
-        inputs,
-        image_shape or resolve_image_shape(model.n_features_in_),
-        center=args.center,
-    )
-    for path, label in zip(inputs, model.predict(X), strict=True):
-        _print(f"{path}: {label}")
+    with warnings.catch_warnings():
+        # Each file with no ink gets a line of its own below, and a file too
+        # large is refused in one line: neither needs a warning as well.
+        warnings.filterwarnings("ignore", "no ink found in", UserWarning)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        X = load_images(
+            inputs,
+            image_shape or resolve_image_shape(model.n_features_in_),
+            center=args.center,
+        )
+    has_ink = X.any(axis=1)
+    predictions = iter(_predictions(model, X[has_ink], top) if has_ink.any() else [])
+    for path, inked in zip(inputs, has_ink, strict=True):
+        _print(f"{path}: {next(predictions) if inked else NO_INK}")
     return 0
+
+
+# What `predict` prints for an image with no ink, in place of a label.
+NO_INK = "no ink found (not classified)"
+
+
+def _has_probabilities(model: object) -> bool:
+    return hasattr(model, "predict_proba") and hasattr(model, "classes_")
+
+
+def _predictions(model: Any, X: Any, top: int = 1) -> list[str]:
+    """Each row's predicted label, then the next most probable classes.
+
+    Each class comes with its probability, ``7 (0.981), 1 (0.012)``, where
+    the model has ``predict_proba``; without it, the label alone.
+    """
+    import numpy as np
+
+    labels = model.predict(X)
+    if not _has_probabilities(model):
+        return [str(label) for label in labels]
+    classes = np.asarray(model.classes_)
+    lines = []
+    for label, probabilities in zip(labels, model.predict_proba(X), strict=True):
+        # The model's own label first, as the Kaggle CSV gets it, then the
+        # most probable of the others.
+        first = int(np.flatnonzero(classes == label)[0])
+        ranked = np.argsort(-probabilities, kind="stable")
+        shown = [first, *(int(i) for i in ranked if i != first)][:top]
+        lines.append(", ".join(f"{classes[i]} ({probabilities[i]:.3f})" for i in shown))
+    return lines
 
 
 def _export(args):
@@ -643,7 +698,7 @@ def _add_evaluate(commands):
     evaluate.set_defaults(run=_evaluate)
 
 
-def _add_predict(commands):
+def _add_predict(commands: "argparse._SubParsersAction[Any]") -> None:
     predict = commands.add_parser(
         "predict",
         help="predict labels for a Kaggle CSV or PNG images",
@@ -651,7 +706,13 @@ def _add_predict(commands):
         "(pixel0..pixelN columns) or PNG or JPEG images of any size, "
         "grayscale or colour, brought into MNIST's format: white ink on black, "
         "cropped to the ink, scaled into a 20x20 box and centred by the "
-        "centre of mass in 28x28 (for a model of another size, in proportion).",
+        "centre of mass in 28x28 (for a model of another size, in proportion). "
+        "Each image gets a line, 'digit.png: 7 (0.981)': the predicted label "
+        "and its probability (the label alone for a model without "
+        "probabilities). An image with no ink (blank, flat or fully "
+        f"transparent) gets 'blank.png: {NO_INK}', and the exit status "
+        "stays 0. An image of more pixels than Pillow's limit (about 89 "
+        "million) is refused.",
     )
     _add_model_argument(predict)
     predict.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -659,6 +720,14 @@ def _add_predict(commands):
         "--output",
         metavar="CSV",
         help="for a CSV input, write a Kaggle submission here",
+    )
+    predict.add_argument(
+        "--top",
+        type=_positive_int,
+        metavar="K",
+        help="for images, print the K most probable classes, each with its "
+        "probability, e.g. '7 (0.981), 1 (0.012), 9 (0.003)'; all of them if "
+        "K is more than the number of classes (default: 1)",
     )
     predict.add_argument(
         "--no-center",

@@ -13,15 +13,23 @@ import http.client
 import os
 import urllib.error
 import urllib.request
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.datasets import get_data_home, load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from ._files import atomic_file
+from ._images import has_ink, read_image
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 _MNIST_DESCR = """\
 MNIST handwritten digits
@@ -56,7 +64,7 @@ and "test" are a fixed stratified 75/25 split (1,347 / 450 images).
 """
 
 # Published md5 checksums of the gzipped IDX files, as the mirrors serve them.
-_DATASETS = {
+_DATASETS: dict[str, dict[str, Any]] = {
     "mnist": dict(
         files={
             "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
@@ -108,15 +116,39 @@ _DOWNLOAD_TIMEOUT_S = 20
 _DELETE_HINT = "Delete it to download it again, or replace it with the original."
 
 
+@overload
 def load_mnist(
-    subset="train",
+    subset: Literal["train", "test", "all"] = "train",
     *,
-    data_home=None,
-    download_if_missing=True,
-    return_X_y=False,
-    as_frame=False,
-    mirrors=None,
-):
+    data_home: str | os.PathLike[str] | None = None,
+    download_if_missing: bool = True,
+    return_X_y: Literal[False] = ...,
+    as_frame: bool = False,
+    mirrors: Sequence[str] | None = None,
+) -> Bunch: ...
+
+
+@overload
+def load_mnist(
+    subset: Literal["train", "test", "all"] = "train",
+    *,
+    data_home: str | os.PathLike[str] | None = None,
+    download_if_missing: bool = True,
+    return_X_y: Literal[True],
+    as_frame: bool = False,
+    mirrors: Sequence[str] | None = None,
+) -> tuple[Any, Any]: ...
+
+
+def load_mnist(
+    subset: Literal["train", "test", "all"] = "train",
+    *,
+    data_home: str | os.PathLike[str] | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+    as_frame: bool = False,
+    mirrors: Sequence[str] | None = None,
+) -> Bunch | tuple[Any, Any]:
     """Load the MNIST handwritten digits, official train/test split.
 
     Looks in ``<data_home>/mnist/`` for the four IDX files (gzipped or not),
@@ -172,15 +204,39 @@ def load_mnist(
     )
 
 
+@overload
 def load_fashion_mnist(
-    subset="train",
+    subset: Literal["train", "test", "all"] = "train",
     *,
-    data_home=None,
-    download_if_missing=True,
-    return_X_y=False,
-    as_frame=False,
-    mirrors=None,
-):
+    data_home: str | os.PathLike[str] | None = None,
+    download_if_missing: bool = True,
+    return_X_y: Literal[False] = ...,
+    as_frame: bool = False,
+    mirrors: Sequence[str] | None = None,
+) -> Bunch: ...
+
+
+@overload
+def load_fashion_mnist(
+    subset: Literal["train", "test", "all"] = "train",
+    *,
+    data_home: str | os.PathLike[str] | None = None,
+    download_if_missing: bool = True,
+    return_X_y: Literal[True],
+    as_frame: bool = False,
+    mirrors: Sequence[str] | None = None,
+) -> tuple[Any, Any]: ...
+
+
+def load_fashion_mnist(
+    subset: Literal["train", "test", "all"] = "train",
+    *,
+    data_home: str | os.PathLike[str] | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+    as_frame: bool = False,
+    mirrors: Sequence[str] | None = None,
+) -> Bunch | tuple[Any, Any]:
     """Load Fashion-MNIST (Zalando Research), official train/test split.
 
     The same as :func:`load_mnist`, with the ``fashion-mnist/`` folder and
@@ -225,7 +281,30 @@ def load_fashion_mnist(
     )
 
 
-def load_digits_images(subset="all", *, return_X_y=False, as_frame=False):
+@overload
+def load_digits_images(
+    subset: Literal["train", "test", "all"] = "all",
+    *,
+    return_X_y: Literal[False] = ...,
+    as_frame: bool = False,
+) -> Bunch: ...
+
+
+@overload
+def load_digits_images(
+    subset: Literal["train", "test", "all"] = "all",
+    *,
+    return_X_y: Literal[True],
+    as_frame: bool = False,
+) -> tuple[Any, Any]: ...
+
+
+def load_digits_images(
+    subset: Literal["train", "test", "all"] = "all",
+    *,
+    return_X_y: bool = False,
+    as_frame: bool = False,
+) -> Bunch | tuple[Any, Any]:
     """Load scikit-learn's bundled 8x8 digits as an MNIST-like Bunch.
 
     Needs no file and no network: the offline default for quick runs. Pixels
@@ -268,7 +347,9 @@ def load_digits_images(subset="all", *, return_X_y=False, as_frame=False):
     return _as_bunch(X, y, (8, 8), names, _DIGITS_DESCR, return_X_y, as_frame)
 
 
-def load_kaggle_digits(path):
+def load_kaggle_digits(
+    path: str | os.PathLike[str] | IO[str],
+) -> "tuple[pd.DataFrame, pd.Series | None]":
     """Read a Kaggle "Digit Recognizer" CSV: train.csv or test.csv.
 
     Parameters
@@ -332,7 +413,7 @@ def load_kaggle_digits(path):
     return frame.astype(np.uint8), y
 
 
-def write_kaggle_submission(y_pred, path):
+def write_kaggle_submission(y_pred: ArrayLike, path: str | os.PathLike[str]) -> Path:
     """Write predictions as a Kaggle submission: ``ImageId,Label``, ids from 1.
 
     The file is written to a temporary name and renamed, so an interrupted
@@ -378,7 +459,13 @@ def write_kaggle_submission(y_pred, path):
     return path
 
 
-def load_train_test(name="auto", *, n_train=None, n_test=None, random_state=0):
+def load_train_test(
+    name: Literal["auto", "mnist", "fashion-mnist", "digits"] = "auto",
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    random_state: int = 0,
+) -> Bunch:
     """The official training and test split of a data set, by name.
 
     Parameters
@@ -412,7 +499,8 @@ def load_train_test(name="auto", *, n_train=None, n_test=None, random_state=0):
     >>> load_train_test("digits", n_train=500, n_test=100).description
     'digits: 500 training / 100 test images of 64 pixels'
     """
-    loaders = {
+    # Each called with return_X_y=True: a tuple of images and labels.
+    loaders: dict[str, Callable[..., tuple[Any, Any]]] = {
         "mnist": load_mnist,
         "fashion-mnist": load_fashion_mnist,
         "digits": load_digits_images,
@@ -461,13 +549,26 @@ def _stratified_sample(X, y, n_samples, random_state):
     return X, y
 
 
-def load_images(paths, image_shape, *, center=True):
+def load_images(
+    paths: "Iterable[str | os.PathLike[str]]",
+    image_shape: tuple[int, ...],
+    *,
+    center: bool = True,
+) -> np.ndarray:
     """Read image files as rows of pixels in MNIST's format, white on black.
 
     Each image, of any size, grayscale or colour, is converted to grayscale
     and brought into MNIST's format by :func:`~mnistkit.center_digit`: the
     ink cropped, scaled into a box of 20/28 of the image side, centred by its
     centre of mass, and inverted when it is dark on a light background.
+    Transparent pixels are laid on paper that contrasts with the ink (white
+    under dark ink), 16-bit images are scaled to 8 bits, and a photo's EXIF
+    orientation is applied.
+
+    An image has no ink when its grayscale intensities, so prepared, span
+    fewer than 8 of 255 levels: a blank page, an empty or fully transparent
+    canvas, a flat grey, a single pixel. Its row is all zeros, and a
+    ``UserWarning`` that starts "no ink found in" names the files.
 
     Parameters
     ----------
@@ -484,12 +585,20 @@ def load_images(paths, image_shape, *, center=True):
     Returns
     -------
     X : ndarray of shape (n_images, height * width), dtype uint8
-        One row of 0-255 pixels per file.
+        One row of 0-255 pixels per file; all zeros for a file with no ink.
 
     Raises
     ------
     ValueError
-        When a file is not an image; the message names it.
+        When a file is not an image, or has more pixels than Pillow's limit,
+        ``PIL.Image.MAX_IMAGE_PIXELS`` (about 89 million): far more than a
+        digit needs, and possibly a decompression bomb. It is refused from
+        its header, before it is decoded. The message names the file.
+
+    Warns
+    -----
+    UserWarning
+        When files have no ink; the message names them.
 
     Examples
     --------
@@ -505,28 +614,53 @@ def load_images(paths, image_shape, *, center=True):
     ...     X = load_images([path], (28, 28))
     >>> X.shape, int(X.max()), X.reshape(28, 28)[14].nonzero()[0].tolist()
     ((1, 784), 255, [12, 13, 14, 15])
+
+    A blank page has no ink: its row is all zeros, with a warning.
+
+    >>> import warnings
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "blank.png")
+    ...     Image.new("L", (60, 80), 255).save(path)
+    ...     with warnings.catch_warnings(record=True) as caught:
+    ...         warnings.simplefilter("always")
+    ...         X = load_images([path], (28, 28))
+    >>> int(X.max()), str(caught[0].message).startswith("no ink found in")
+    (0, True)
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     from .preprocessing import center_digit, mnist_box_size
 
     height, width = image_shape[:2]
     rows = []
+    blank = []
     for path in paths:
-        try:
-            with Image.open(path) as image:
-                gray = image.convert("L")
-        except UnidentifiedImageError:
-            raise ValueError(f"{path} is not a readable image file.") from None
+        gray = read_image(path)
+        if not has_ink(gray):
+            blank.append(str(path))
+            rows.append(np.zeros(height * width, np.uint8))
+            continue
         if center and height == width:
             pixels = center_digit(
-                np.asarray(gray), output_size=height, box_size=mnist_box_size(height)
+                gray, output_size=height, box_size=mnist_box_size(height)
             )
         else:
-            pixels = np.asarray(gray.resize((width, height), Image.Resampling.LANCZOS))
+            resized = Image.fromarray(gray.astype(np.float32)).resize(
+                (width, height), Image.Resampling.LANCZOS
+            )
+            pixels = np.clip(np.asarray(resized), 0, 255)
             if pixels.mean() > 127:  # a dark digit on a light background
                 pixels = 255 - pixels
         rows.append(np.round(pixels).astype(np.uint8).reshape(-1))
+    if blank:
+        # A row of zeros would otherwise be read silently as whatever digit
+        # the model gives an empty image (often a 1).
+        warnings.warn(
+            f"no ink found in {', '.join(blank)}: no digit to read, so their "
+            "rows are all zeros. Check that each file shows a digit.",
+            UserWarning,
+            stacklevel=2,
+        )
     return np.stack(rows) if rows else np.empty((0, height * width), np.uint8)
 
 

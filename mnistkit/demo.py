@@ -10,13 +10,22 @@ statistics and its share links are off.
 """
 
 import errno
+import os
 import socket
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from ._images import has_ink, lay_on_paper, read_image
 from .benchmark import final_estimator
 from .preprocessing import center_digit, mnist_box_size, resolve_image_shape
+
+if TYPE_CHECKING:
+    import gradio
 
 INSTALL_HINT = "pip install 'mnistkit[demo]'"
 
@@ -45,7 +54,9 @@ CHOOSE_BRUSH = """() => {
 }"""
 
 
-def drawing_to_digit(image, size=28):
+def drawing_to_digit(
+    image: "ArrayLike | str | os.PathLike[str]", size: int = 28
+) -> np.ndarray:
     """Bring a drawing or a photo of one digit into a model's input format.
 
     Transparent pixels are laid on paper that contrasts with the ink (white
@@ -53,26 +64,30 @@ def drawing_to_digit(image, size=28):
     canvas reads as it looks. The result is converted to grayscale and
     brought into MNIST's format by :func:`~mnistkit.center_digit`: cropped to
     the ink, scaled into a box of 20/28 of `size`, centred by its centre of
-    mass and made white ink on black.
+    mass and made white ink on black. An image file is read as
+    :func:`~mnistkit.load_images` reads it.
 
     Parameters
     ----------
     image : array-like of shape (height, width), (height, width, 3) or \
-(height, width, 4)
-        Grayscale, RGB or RGBA intensities 0-255, as a canvas or an image
-        file gives them.
+(height, width, 4), or str or path-like
+        Grayscale, RGB or RGBA intensities 0-255, as a canvas gives them, or
+        an image file.
     size : int, default=28
         Side of the square image the model expects.
 
     Returns
     -------
     digit : ndarray of shape (size, size), dtype float32
-        0-255 intensities, white ink on black; all zeros if there is no ink.
+        0-255 intensities, white ink on black; all zeros if there is no ink,
+        as :func:`~mnistkit.load_images` defines it (intensities that span
+        fewer than 8 of 255 levels).
 
     Raises
     ------
     ValueError
-        If `image` is not a grayscale, RGB or RGBA image.
+        If `image` is not a grayscale, RGB or RGBA image, or is a file that
+        is not an image or has more pixels than ``PIL.Image.MAX_IMAGE_PIXELS``.
 
     See Also
     --------
@@ -92,6 +107,9 @@ def drawing_to_digit(image, size=28):
     """
     from PIL import Image
 
+    if isinstance(image, str | os.PathLike):
+        gray = read_image(image)
+        return _centered(gray, size)
     pixels = np.asarray(image)
     if pixels.ndim not in (2, 3) or (
         pixels.ndim == 3 and pixels.shape[2] not in (3, 4)
@@ -105,17 +123,19 @@ def drawing_to_digit(image, size=28):
     # Grayscale as Pillow's "L", which `mnistkit predict` reads files with.
     gray = np.asarray(rgba.convert("L"), dtype=np.float64)
     alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64) / 255
-    if alpha.min() < 1:
-        # A canvas's transparent pixels are black underneath: taken as they
-        # are, black ink on them would not show at all.
-        opaque = alpha.sum()
-        ink_is_dark = opaque > 0 and (gray * alpha).sum() / opaque < 128
-        paper = 255.0 if ink_is_dark else 0.0
-        gray = gray * alpha + paper * (1 - alpha)
+    return _centered(lay_on_paper(gray, alpha), size)
+
+
+def _centered(gray: np.ndarray, size: int) -> np.ndarray:
+    """`center_digit` of a 0-255 grayscale image; all zeros if it has no ink."""
+    if not has_ink(gray):
+        return np.zeros((size, size), np.float32)
     return center_digit(gray, output_size=size, box_size=mnist_box_size(size))
 
 
-def predict_drawing(model, image):
+def predict_drawing(
+    model: Any, image: "ArrayLike | str | os.PathLike[str] | None"
+) -> tuple[dict[str, float] | None, np.ndarray | None]:
     """Predict the digit in a drawing, and show what the model was given.
 
     Parameters
@@ -123,8 +143,8 @@ def predict_drawing(model, image):
     model : fitted classifier or Pipeline
         Takes rows of raw 0-255 pixels and has ``predict_proba``, as the
         models that `mnistkit.load_model` returns do.
-    image : array-like or None
-        A drawing or photo, as `drawing_to_digit` takes it.
+    image : array-like, str, path-like or None
+        A drawing or photo, or an image file, as `drawing_to_digit` takes it.
 
     Returns
     -------
@@ -137,7 +157,8 @@ def predict_drawing(model, image):
     Raises
     ------
     ValueError
-        If the model does not take square single-channel images.
+        If the model does not take square single-channel images, or the
+        image is refused by `drawing_to_digit`.
 
     Examples
     --------
@@ -173,7 +194,7 @@ def predict_drawing(model, image):
     )
 
 
-def build_demo(model):
+def build_demo(model: Any) -> "gradio.Blocks":
     """Build the drawing-pad page for a fitted model, without serving it.
 
     Parameters
@@ -209,13 +230,8 @@ def build_demo(model):
     gr = _import_gradio()
     size = _image_size(model)
 
-    def predict(image):
-        if isinstance(image, dict):  # the pad's value: layers and their composite
-            image = image.get("composite")
-        probabilities, digit = predict_drawing(model, image)
-        if digit is not None:
-            digit = np.kron(digit, np.ones((PREVIEW_SCALE, PREVIEW_SCALE), np.uint8))
-        return probabilities, digit
+    def predict(image: Any) -> tuple[dict[str, float] | None, np.ndarray | None, str]:
+        return _page_answer(model, image)
 
     # Every prediction's picture is a file in gradio's cache: an hour is kept.
     with gr.Blocks(
@@ -248,10 +264,13 @@ def build_demo(model):
                     elem_id="drawing-pad",
                 )
             with gr.Column(scale=2):
+                # A file's path, not its pixels: gradio then reads only its
+                # header, and `drawing_to_digit` refuses one too large to
+                # decode, as `mnistkit predict` does.
                 upload = gr.Image(
                     label="Or drop an image",
-                    type="numpy",
-                    image_mode="RGBA",
+                    type="filepath",
+                    image_mode=None,
                     sources=["upload", "clipboard"],
                     buttons=[],
                     height=CANVAS_SIZE // 2 + 100,
@@ -261,6 +280,7 @@ def build_demo(model):
                 prediction = gr.Label(
                     num_top_classes=3, label="Prediction", elem_id="prediction"
                 )
+                status = gr.Markdown(elem_id="status")
                 seen = gr.Image(
                     label=f"What the model sees ({size}x{size})",
                     interactive=False,
@@ -275,7 +295,7 @@ def build_demo(model):
             source.change(
                 predict,
                 inputs=source,
-                outputs=[prediction, seen],
+                outputs=[prediction, seen, status],
                 trigger_mode="always_last",
                 show_progress="hidden",
                 concurrency_id="model",
@@ -284,7 +304,40 @@ def build_demo(model):
     return demo
 
 
-def serve_demo(model, *, host="127.0.0.1", port=7860, ready=None):
+# What the page says where there is nothing to predict.
+NO_INK_MESSAGE = "No ink found: draw a digit, or drop an image of one."
+
+
+def _page_answer(
+    model: Any, image: Any
+) -> tuple[dict[str, float] | None, np.ndarray | None, str]:
+    """The page's prediction, enlarged picture and message for a pad or a file.
+
+    An image with no ink gets no prediction and `NO_INK_MESSAGE`; a file that
+    is refused (not an image, too large) gets the reason, naming the file.
+    """
+    if isinstance(image, dict):  # the pad's value: layers and their composite
+        image = image.get("composite")
+    try:
+        probabilities, digit = predict_drawing(model, image)
+    except ValueError as error:
+        if not isinstance(image, str | os.PathLike):
+            raise
+        # Named as it was dropped, not by its copy in gradio's cache.
+        return None, None, str(error).replace(str(image), Path(image).name)
+    if digit is None:
+        return None, None, "" if image is None else NO_INK_MESSAGE
+    digit = np.kron(digit, np.ones((PREVIEW_SCALE, PREVIEW_SCALE), np.uint8))
+    return probabilities, digit, ""
+
+
+def serve_demo(
+    model: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    ready: Callable[[str], object] | None = None,
+) -> None:
     """Serve the drawing-pad page until interrupted (Ctrl-C).
 
     Parameters
@@ -348,7 +401,9 @@ def serve_demo(model, *, host="127.0.0.1", port=7860, ready=None):
         demo.close(verbose=False)
 
 
-def check_can_serve(host="127.0.0.1", port=7860, *, fix="choose another port"):
+def check_can_serve(
+    host: str = "127.0.0.1", port: int = 7860, *, fix: str = "choose another port"
+) -> None:
     """Raise now the errors that would stop `serve_demo` from starting.
 
     `serve_demo` needs gradio and a port to listen on, and finds out late,

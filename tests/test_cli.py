@@ -162,12 +162,13 @@ def test_train_evaluate_predict(tmp_path, capsys):
     capsys.readouterr()
     # The digits fill their 8x8 frame, unlike MNIST's: read them as they are.
     assert main(["predict", str(model), paths[0], "--no-center"]) == 0
-    assert capsys.readouterr().out.splitlines() == [f"{paths[0]}: {labels[0]}"]
+    (line,) = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(rf"{re.escape(paths[0])}: {labels[0]} \(\d\.\d{{3}}\)", line)
     # Brought into MNIST's format, both images give the same label.
     assert main(["predict", str(model), *paths]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split(": ")[0] for line in out] == paths
-    assert out[0].split(": ")[1] == out[1].split(": ")[1]
+    assert out[0].split(": ")[1].split()[0] == out[1].split(": ")[1].split()[0]
 
 
 @pytest.mark.parametrize(
@@ -395,3 +396,120 @@ def test_search_writes_results_and_a_best_model_that_loads(halving, tmp_path, ca
     model = load_model(output / "best_model.mnistkit")
     X, y = load_digits_images(return_X_y=True)
     assert (model.predict(X[-200:]) == y[-200:]).mean() > 0.8
+
+
+# -- predict on image files ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits_model(tmp_path_factory):
+    """A logistic regression of the 8x8 digits, saved: quick to fit and load."""
+    from mnistkit import save_model
+
+    digits = load_digits_images("train")
+    path = tmp_path_factory.mktemp("model") / "logreg.mnistkit"
+    save_model(make_logistic_baseline().fit(digits.data, digits.target), path)
+    return path
+
+
+def _stroke(path):
+    """A drawn "1": a dark stroke on white paper."""
+    page = np.full((60, 60), 255, np.uint8)
+    page[8:52, 27:33] = 0
+    Image.fromarray(page).save(path)
+    return str(path)
+
+
+PREDICTION = r"(\d) \((0\.\d{3}|1\.000)\)"
+
+
+def test_predict_prints_the_most_probable_classes(digits_model, tmp_path, capsys):
+    digit = _stroke(tmp_path / "digit.png")
+    assert main(["predict", str(digits_model), digit]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    label = re.fullmatch(f"{re.escape(digit)}: {PREDICTION}", line)[1]
+    assert main(["predict", str(digits_model), digit, "--top", "3"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    found = re.fullmatch(f"{re.escape(digit)}: {', '.join([PREDICTION] * 3)}", line)
+    labels, probabilities = found.groups()[::2], found.groups()[1::2]
+    assert labels[0] == label and len(set(labels)) == 3
+    assert list(probabilities) == sorted(probabilities, reverse=True)
+    # More than there are classes: all ten, in order.
+    assert main(["predict", str(digits_model), digit, "--top", "50"]) == 0
+    shown = capsys.readouterr().out.split(": ", 1)[1].split(", ")
+    assert sorted(entry[0] for entry in shown) == list("0123456789")
+
+
+def test_predict_says_which_images_have_no_ink(digits_model, tmp_path, capsys):
+    blank = {
+        "white.png": Image.new("L", (40, 30), 255),
+        "transparent.png": Image.new("RGBA", (40, 40), (0, 0, 0, 0)),
+        "pixel.png": Image.new("L", (1, 1), 0),
+        "flat16.png": Image.fromarray(np.full((40, 40), 30000, np.uint16)),
+    }
+    for name, image in blank.items():
+        image.save(tmp_path / name)
+    paths = [str(tmp_path / name) for name in blank]
+    digit = _stroke(tmp_path / "digit.png")
+    assert main(["predict", str(digits_model), *paths, digit, "--top", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert lines[:-1] == [f"{path}: no ink found (not classified)" for path in paths]
+    assert re.fullmatch(f"{re.escape(digit)}: {PREDICTION}, {PREDICTION}", lines[-1])
+    # Only images with no ink: nothing to classify, and no error either.
+    assert main(["predict", str(digits_model), paths[0]]) == 0
+    assert capsys.readouterr().out == f"{paths[0]}: no ink found (not classified)\n"
+
+
+@pytest.mark.parametrize("side", [40, 50], ids=["pillow-warns", "pillow-refuses"])
+def test_predict_refuses_an_image_over_pillows_limit(
+    side, digits_model, tmp_path, monkeypatch, capsys
+):
+    huge = tmp_path / "huge.png"
+    Image.new("L", (side, side), 0).save(huge)
+    digit = _stroke(tmp_path / "digit.png")  # larger than the limit too
+    # 1,000 pixels stand for Pillow's 89 million, which a real 20,000 x 20,000
+    # PNG of 400 KB exceeds.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    assert main(["predict", str(digits_model), str(huge), digit]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()  # and no warning of Pillow's
+    assert line.startswith(f"mnistkit predict: error: {huge} is too large to be a ")
+    assert f"{side * side:,} pixels" in line and "limit of 1,000" in line
+    assert "Resize it first" in line
+
+
+def test_predict_with_a_model_without_probabilities(tmp_path, capsys):
+    import joblib
+    from sklearn.svm import LinearSVC
+
+    digits = load_digits_images("train")
+    path = tmp_path / "svm.joblib"
+    joblib.dump(LinearSVC().fit(digits.data, digits.target), path)
+    digit = _stroke(tmp_path / "digit.png")
+    argv = ["predict", str(path), "--allow-pickle", digit]
+    assert main(argv) == 0
+    assert re.fullmatch(rf"{re.escape(digit)}: \d\n", capsys.readouterr().out)
+    assert main([*argv, "--top", "1"]) == 0
+    assert main([*argv, "--top", "2"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"mnistkit predict: error: --top 2 needs class probabilities, and the "
+        f"model in {path} has no predict_proba; leave out --top"
+    )
+
+
+def test_predict_top_is_for_images(digits_model, tmp_path, capsys):
+    csv = tmp_path / "test.csv"
+    load_digits_images("test", as_frame=True).data.iloc[:3].to_csv(csv, index=False)
+    assert main(["predict", str(digits_model), str(csv), "--top", "3"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("mnistkit predict: error: --top is for images")
+    for bad in ["0", "-1", "two"]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["predict", str(digits_model), str(csv), "--top", bad])
+        assert exit_info.value.code == 2
+        last = capsys.readouterr().err.splitlines()[-1]
+        assert last.startswith("mnistkit predict: error: argument --top")

@@ -387,3 +387,75 @@ def test_load_train_test_samples_each_part_by_class():
     again = load_train_test("digits", n_train=500, n_test=90, random_state=1)
     np.testing.assert_array_equal(again.X_test, data.X_test)
     assert len(load_train_test("digits", n_test=10**6).y_test) == len(full.y_test)
+
+
+def _no_ink_images(folder):
+    """Files with nothing to read, as a stranger might hand them over."""
+    from PIL import Image
+
+    images = {
+        "white.png": Image.new("L", (40, 30), 255),
+        "black.png": Image.new("L", (40, 30), 0),
+        "transparent.png": Image.new("RGBA", (40, 40), (0, 0, 0, 0)),
+        "pixel.png": Image.new("L", (1, 1), 0),
+        "flat16.png": Image.fromarray(np.full((40, 40), 30000, np.uint16)),
+    }
+    for name, image in images.items():
+        image.save(folder / name)
+    return [folder / name for name in images]
+
+
+def _inked_images(folder):
+    """Drawn strokes: on a transparent canvas, and in a 16-bit scan."""
+    from PIL import Image
+
+    canvas = np.zeros((60, 60, 4), np.uint8)  # black, fully transparent
+    canvas[10:50, 28:33, 3] = 255  # an opaque black stroke
+    Image.fromarray(canvas).save(folder / "stroke.png")
+    scan = np.full((60, 60), 60000, np.uint16)  # 16-bit white paper
+    scan[10:50, 28:33] = 2000
+    Image.fromarray(scan).save(folder / "stroke16.png")
+    return [folder / "stroke.png", folder / "stroke16.png"]
+
+
+@pytest.mark.parametrize("center", [True, False], ids=["centred", "resized"])
+def test_load_images_finds_images_with_no_ink(tmp_path, center):
+    blank = _no_ink_images(tmp_path)
+    inked = _inked_images(tmp_path)
+    with pytest.warns(UserWarning, match="no ink found in") as caught:
+        X = load_images([*blank, *inked], (28, 28), center=center)
+    (warning,) = caught
+    assert all(str(path) in str(warning.message) for path in blank)
+    assert not any(str(path) in str(warning.message) for path in inked)
+    assert not X[: len(blank)].any()
+    assert (X[len(blank) :].max(axis=1) > 200).all()
+
+
+def test_load_images_reads_drawn_strokes_without_a_warning(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X = load_images(_inked_images(tmp_path), (28, 28))
+    # The same stroke, white on black and centred, from the canvas and the
+    # 16-bit scan alike: scaled to 8 bits, not clipped to white.
+    assert X.max() == 255
+    np.testing.assert_allclose(X[0], X[1], atol=2)
+
+
+@pytest.mark.parametrize("side", [40, 50], ids=["pillow-warns", "pillow-refuses"])
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_load_images_refuses_images_over_pillows_limit(tmp_path, monkeypatch, side):
+    from PIL import Image
+
+    path = tmp_path / "huge.png"
+    Image.new("L", (side, side), 0).save(path)
+    # 1,000 pixels stand for Pillow's 89 million: 40 x 40 is where Pillow
+    # would only warn, 50 x 50 past twice the limit, where it refuses.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ValueError) as raised:
+        load_images([path], (28, 28))
+    message = str(raised.value)
+    assert f"{path} is too large to be a digit: " in message
+    assert f"{side * side:,} pixels" in message and "limit of 1,000" in message
+    assert "Resize it first" in message

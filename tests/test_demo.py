@@ -197,6 +197,58 @@ def test_predict_drawing_reads_the_canvas(digits):
     assert predict_drawing(model, np.zeros((40, 40, 4), np.uint8)) == (None, None)
 
 
+def test_files_read_as_mnistkit_predict_reads_them(tmp_path, monkeypatch):
+    from mnistkit import load_images
+
+    scan = tmp_path / "seven.png"
+    Image.fromarray(_as_drawn(_ink(), "dark strokes on opaque white")).save(scan)
+    np.testing.assert_allclose(
+        np.round(drawing_to_digit(scan)).reshape(1, -1),
+        load_images([scan], (28, 28)),
+        atol=1,
+    )
+    # A fully transparent upload, and a flat 16-bit one: no ink.
+    Image.new("RGBA", (50, 50), (0, 0, 0, 0)).save(tmp_path / "clear.png")
+    Image.fromarray(np.full((9, 9), 30000, np.uint16)).save(tmp_path / "flat.png")
+    for name in ["clear.png", "flat.png"]:
+        assert not drawing_to_digit(str(tmp_path / name)).any()
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ValueError, match=r"seven\.png is too large to be a digit"):
+        drawing_to_digit(scan)
+
+
+def test_the_page_says_why_there_is_no_prediction(digits, tmp_path, monkeypatch):
+    from mnistkit import DigitCenterer
+    from mnistkit.demo import NO_INK_MESSAGE, PREVIEW_SCALE, _page_answer
+
+    X, y = digits
+    X28 = DigitCenterer().fit_transform(X * 16)
+    model = make_logistic_baseline().fit(X28, y)
+    seven = _as_drawn(X28[y == 7][0].reshape(28, 28) / 255, "gray scan")
+    probabilities, picture, message = _page_answer(model, {"composite": seven})
+    assert max(probabilities, key=probabilities.get) == "7" and message == ""
+    assert picture.shape == (28 * PREVIEW_SCALE, 28 * PREVIEW_SCALE)
+    # A cleared pad, and an upload taken away: no prediction.
+    empty = {"composite": np.zeros((420, 420, 4), np.uint8)}
+    assert _page_answer(model, empty) == (None, None, NO_INK_MESSAGE)
+    assert _page_answer(model, None) == (None, None, "")
+    # Uploads arrive as files in gradio's cache, and are named as dropped.
+    folder = tmp_path / "gradio-cache"
+    folder.mkdir()
+    Image.new("L", (60, 60), 255).save(folder / "blank.png")
+    assert _page_answer(model, str(folder / "blank.png")) == (
+        None,
+        None,
+        NO_INK_MESSAGE,
+    )
+    Image.fromarray(seven).save(folder / "huge.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    probabilities, picture, message = _page_answer(model, str(folder / "huge.png"))
+    assert probabilities is None and picture is None
+    assert message.startswith("huge.png is too large to be a digit: ")
+    assert str(folder) not in message
+
+
 def test_model_of_non_square_images_is_refused():
     class Wide:
         image_shape_ = (28, 56, 1)
