@@ -8,7 +8,7 @@ data loaders stay cheap, and TensorFlow loads only with a network.
 
 import importlib
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0"
 
 # Each public name, and the module that defines it.
 _EXPORTS = {
