@@ -11,7 +11,7 @@ defaults):
   then a dense layer. The strided first convolution makes maps a quarter the
   size of a 3x3 convolution's, with no pooling over them: on a CPU, where
   memory traffic on those large maps costs the most, that saves time without
-  losing accuracy (the benchmarks page has the measurements). On images
+  losing accuracy (benchmarks/README.md has the measurements). On images
   smaller than 16x16 (the 8x8 digits), and for fits on fewer than 20,000
   images, the first block is a 3x3 convolution and pooling too: below that
   size, on validation splits of MNIST and Fashion-MNIST, the stride cost
