@@ -42,6 +42,7 @@ _SUBMODULES = {
     "classifiers",
     "cli",
     "cluster",
+    "comparison",
     "datasets",
     "demo",
     "ensemble",

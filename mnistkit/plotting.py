@@ -205,9 +205,10 @@ def plot_accuracy_vs_fit_time(
     Parameters
     ----------
     summary : pandas.DataFrame
-        Indexed by model, with ``accuracy`` and ``fit_s`` columns (and
-        ``accuracy_std`` for error bars), as from
-        :func:`mnistkit.benchmark.summarize`.
+        Indexed by model, with ``accuracy`` and ``fit_s`` columns, as from
+        :func:`mnistkit.benchmark.summarize`. Error bars show the interval of
+        ``accuracy_ci_low`` to ``accuracy_ci_high`` where the summary has
+        them, else ± ``accuracy_std`` where it has that.
     title : str, default=None
         Title of the plot.
 
@@ -226,14 +227,17 @@ def plot_accuracy_vs_fit_time(
     'log'
     """
     figure, axes = plt.subplots(figsize=(6, 4), layout="constrained")
-    errors = summary.get("accuracy_std")
-    axes.errorbar(
-        summary["fit_s"],
-        summary["accuracy"],
-        yerr=None if errors is None else errors.fillna(0),
-        fmt="o",
-        capsize=3,
-    )
+    accuracy = summary["accuracy"].to_numpy(dtype=float)
+    errors: np.ndarray | None = None
+    if {"accuracy_ci_low", "accuracy_ci_high"} <= set(summary.columns):
+        # Below and above each point; an interval at a mean over seeds can
+        # end a hair inside it, and matplotlib refuses negative lengths.
+        low = accuracy - summary["accuracy_ci_low"].to_numpy(dtype=float)
+        high = summary["accuracy_ci_high"].to_numpy(dtype=float) - accuracy
+        errors = np.clip(np.nan_to_num(np.vstack([low, high])), 0, None)
+    elif "accuracy_std" in summary:
+        errors = np.nan_to_num(summary["accuracy_std"].to_numpy(dtype=float))
+    axes.errorbar(summary["fit_s"], accuracy, yerr=errors, fmt="o", capsize=3)
     for model, row in summary.iterrows():
         axes.annotate(
             model,
@@ -253,7 +257,11 @@ def plot_accuracy_vs_fit_time(
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.xaxis.set_minor_formatter(NullFormatter())
     axes.set_xlabel("fit time (s, log scale)")
-    axes.set_ylabel("test accuracy")
+    axes.set_ylabel(
+        "test accuracy (bars: 95% interval)"
+        if errors is not None and errors.ndim == 2
+        else "test accuracy"
+    )
     axes.grid(alpha=0.3)
     axes.set_title(title or "accuracy against training time")
     return figure

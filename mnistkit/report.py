@@ -43,47 +43,274 @@ def markdown_table(
     Returns
     -------
     table : str
-        Test accuracy, fit and predict seconds and peak memory of each model;
-        with several seeds, mean ± standard deviation, and a line saying over
-        how many.
+        Test accuracy, its 95% interval, the p-value of McNemar's test
+        against the best model, fit and predict seconds and peak memory of
+        each model; with several seeds, mean ± standard deviation, and a line
+        saying over how many. Below the table, a line on what the intervals
+        and p-values are, and one naming the models the test set cannot tell
+        apart from the best. The interval and p-value columns are left out of
+        a summary without them.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from mnistkit.report import markdown_table
-    >>> summary = pd.DataFrame(dict(accuracy=[0.9259], accuracy_std=[float("nan")],
-    ...     fit_s=[11.2], fit_s_std=[float("nan")], predict_s=[0.0141],
-    ...     peak_memory_mb=[244.0], n_seeds=[1]), index=["logreg"])
+    >>> summary = pd.DataFrame(dict(accuracy=[0.9259, 0.9311],
+    ...     accuracy_std=[float("nan")] * 2, fit_s=[11.2, 31.4],
+    ...     fit_s_std=[float("nan")] * 2, predict_s=[0.0141, 0.901],
+    ...     peak_memory_mb=[244.0, 301.0], n_test=[10000] * 2, n_seeds=[1] * 2,
+    ...     accuracy_ci_low=[0.9206, 0.9260], accuracy_ci_high=[0.9309, 0.9359],
+    ...     best_model=["svm"] * 2, mcnemar_p=[0.0713, float("nan")]),
+    ...     index=["logreg", "svm"])
     >>> print(markdown_table(summary))
-    | model | test accuracy | fit s | predict s | peak memory MiB |
-    | --- | --- | --- | --- | --- |
-    | logreg | 0.9259 | 11.2 | 0.0141 | 244 |
+    | model | test accuracy | 95% interval | p vs best | fit s | ... |
+    | --- | --- | --- | --- | --- | --- | --- |
+    | logreg | 0.9259 | 0.9206–0.9309 | 0.0713 | 11.2 | 0.0141 | 244 |
+    | svm | 0.9311 | 0.9260–0.9359 | best | 31.4 | 0.901 | 301 |
+    <BLANKLINE>
+    95% interval: exact (Clopper–Pearson) binomial interval of the test accuracy.
+    p vs best: McNemar's exact test against the best model, on the same test images.
+    On these 10,000 test images, logreg cannot be told apart from the best, svm
+    (McNemar p ≥ 0.05).
     <BLANKLINE>
     """
-    multiple = summary["n_seeds"].max() > 1
-    lines = [f"Data: {description}."] if description else []
-    lines += [f"Machine: {machine}."] if machine else []
+    headers, rows = _summary_rows(summary)
+    lines = [f"{line}." for line in _heading_lines(description, machine)]
     lines += [""] if lines else []
     lines += [
-        "| model | test accuracy | fit s | predict s | peak memory MiB |",
-        "| --- | --- | --- | --- | --- |",
+        "| " + " | ".join(headers) + " |",
+        "| " + " | ".join("---" for _ in headers) + " |",
     ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    notes = _summary_notes(summary)
+    lines += ["", *notes] if notes else []
+    return "\n".join(lines) + "\n"
+
+
+def _heading_lines(description, machine):
+    """The lines above a benchmark's table, without their full stops."""
+    lines = [f"Data: {description}"] if description else []
+    return lines + ([f"Machine: {machine}"] if machine else [])
+
+
+def _summary_rows(summary):
+    """The headers and text cells of a benchmark's table, one row per model.
+
+    What results.md and results.html both show, so that they agree.
+    """
+    import pandas as pd
+
+    multiple = summary["n_seeds"].max() > 1
+    interval = {"accuracy_ci_low", "accuracy_ci_high"} <= set(summary.columns)
+    compared = "mcnemar_p" in summary
+    headers = [
+        "model",
+        "test accuracy",
+        *(["95% interval"] if interval else []),
+        *(["p vs best"] if compared else []),
+        "fit s",
+        "predict s",
+        "peak memory MiB",
+    ]
+    rows = []
     for model, row in summary.iterrows():
         accuracy = f"{row['accuracy']:.4f}"
         fit = f"{row['fit_s']:.3g}"  # 3 significant digits: 0.0173 and 109
         if multiple:
             accuracy += f" ± {row['accuracy_std']:.4f}"
             fit += f" ± {row['fit_s_std']:.2g}"
-        lines.append(
-            f"| {model} | {accuracy} | {fit} | {row['predict_s']:.3g} | "
-            f"{row['peak_memory_mb']:.0f} |"
+        cells = [str(model), accuracy]
+        if interval:
+            cells.append(f"{row['accuracy_ci_low']:.4f}–{row['accuracy_ci_high']:.4f}")
+        if compared:
+            if model == row["best_model"]:
+                cells.append("best")
+            elif pd.isna(row["mcnemar_p"]):
+                cells.append("—")
+            else:
+                cells.append(_p_value(row["mcnemar_p"]))
+        cells += [fit, f"{row['predict_s']:.3g}", f"{row['peak_memory_mb']:.0f}"]
+        rows.append(cells)
+    return headers, rows
+
+
+def _p_value(p):
+    """A p-value in a table: three significant digits, and no more below 0.001."""
+    return "< 0.001" if p < 0.001 else f"{p:.3g}"
+
+
+def _summary_notes(summary):
+    """The lines under a benchmark's table: what it shows, and what it cannot."""
+    n_seeds = summary["n_seeds"].max()
+    notes = [f"Mean ± standard deviation over {n_seeds} seeds."] if n_seeds > 1 else []
+    if {"accuracy_ci_low", "accuracy_ci_high"} <= set(summary.columns):
+        if n_seeds > 1:
+            n_test = summary["n_test"].iloc[0]
+            notes.append(
+                "95% interval: exact (Clopper–Pearson) binomial interval at the "
+                f"mean accuracy, round(mean × {n_test}) of {n_test} test images "
+                "right."
+            )
+        else:
+            notes.append(
+                "95% interval: exact (Clopper–Pearson) binomial interval of the "
+                "test accuracy."
+            )
+    if "mcnemar_p" in summary:
+        notes.append(
+            "p vs best: median over the seeds of McNemar's exact test against "
+            "the best model's fit of the same seed, on the same test images."
+            if n_seeds > 1
+            else "p vs best: McNemar's exact test against the best model, on the "
+            "same test images."
         )
-    if multiple:
-        lines += [
-            "",
-            f"Mean ± standard deviation over {summary['n_seeds'].max()} seeds.",
-        ]
-    return "\n".join(lines) + "\n"
+    verdict = _verdict(summary)
+    return notes + ([verdict] if verdict else [])
+
+
+def _verdict(summary):
+    """Which models the test set cannot tell apart from the best, in words."""
+    if "mcnemar_p" not in summary or len(summary) < 2:
+        return None
+    best = summary["best_model"].iloc[0]
+    others = summary[summary.index != best]["mcnemar_p"].dropna()
+    if others.empty:
+        return None
+    images = f"On these {summary['n_test'].iloc[0]:,} test images"
+    alike = [str(model) for model, p in others.items() if p >= 0.05]
+    if not alike:
+        return (
+            f"{images}, every other model is less accurate than the best, "
+            f"{best} (McNemar p < 0.05)."
+        )
+    names = alike[0] if len(alike) == 1 else f"{', '.join(alike[:-1])} and {alike[-1]}"
+    return (
+        f"{images}, {names} cannot be told apart from the best, {best} "
+        "(McNemar p ≥ 0.05)."
+    )
+
+
+def html_report(
+    summary: "pd.DataFrame",
+    *,
+    description: str | None = None,
+    machine: str | None = None,
+    images: "Mapping[str, bytes] | None" = None,
+    title: str = "mnistkit benchmark",
+) -> str:
+    """The benchmark's summary and plots as one self-contained HTML page.
+
+    The page needs nothing besides itself: its style is inline, and its
+    images are in it as ``data:`` URIs, so that it can be sent on its own.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        As from `mnistkit.benchmark.summarize`.
+    description : str, default=None
+        A line about the data, shown above the table.
+    machine : str, default=None
+        A line about the machine the models ran on, shown above the table.
+    images : dict of str to bytes, default=None
+        PNG files by name, such as ``accuracy_vs_fit_time.png``, shown under
+        the table in this order.
+    title : str, default="mnistkit benchmark"
+        The page's title and heading.
+
+    Returns
+    -------
+    page : str
+        An HTML document: the lines and table of `markdown_table`, then each
+        image, with alternative text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mnistkit.report import html_report
+    >>> summary = pd.DataFrame(dict(accuracy=[0.9259], accuracy_std=[float("nan")],
+    ...     fit_s=[11.2], fit_s_std=[float("nan")], predict_s=[0.0141],
+    ...     peak_memory_mb=[244.0], n_seeds=[1]), index=["logreg"])
+    >>> page = html_report(summary, description="digits <8x8>")
+    >>> print(page.splitlines()[0])
+    <!DOCTYPE html>
+    >>> "<p>Data: digits &lt;8x8&gt;.</p>" in page, "<td>0.9259</td>" in page
+    (True, True)
+    """
+    import base64
+    from html import escape
+
+    import pandas as pd
+
+    headers, rows = _summary_rows(summary)
+    table = pd.DataFrame(rows, columns=headers).to_html(
+        index=False, border=0, classes="summary", escape=True
+    )
+    body = [f"<h1>{escape(title)}</h1>"]
+    body += [f"<p>{escape(line)}.</p>" for line in _heading_lines(description, machine)]
+    body.append(table)
+    body += [f'<p class="note">{escape(note)}</p>' for note in _summary_notes(summary)]
+    for name, png in (images or {}).items():
+        alt = escape(_IMAGE_ALT.get(name) or _alt_text(name), quote=True)
+        data = base64.b64encode(png).decode("ascii")
+        body.append(
+            f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
+            f"<figcaption>{alt}</figcaption></figure>"
+        )
+    return (
+        "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="en">',
+                "<head>",
+                '<meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                f"<title>{escape(title)}</title>",
+                f"<style>{_STYLE}</style>",
+                "</head>",
+                "<body>",
+                *body,
+                "</body>",
+                "</html>",
+            ]
+        )
+        + "\n"
+    )
+
+
+# Inline, so that the page shows the same with no network.
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
+  padding: 0 1rem; color: #222; line-height: 1.4; }
+table.summary { border-collapse: collapse; margin: 1rem 0; }
+table.summary th, table.summary td { padding: 0.3rem 0.7rem;
+  border-bottom: 1px solid #ccc; text-align: right; white-space: nowrap; }
+table.summary th:first-child, table.summary td:first-child { text-align: left; }
+p.note { color: #444; }
+figure { margin: 2rem 0; }
+figure img { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: 0.9rem; }
+"""
+
+# What the benchmark's plots show, for readers who cannot see them.
+_IMAGE_ALT = {
+    "accuracy_vs_fit_time.png": (
+        "Test accuracy against fit time, one point per model, with its 95% interval"
+    ),
+    "predictions.png": "The most accurate model's predictions for test images",
+    "confusion_matrix.png": "Confusion matrix of the most accurate model",
+    "mistakes.png": (
+        "The most confident mistakes of the most accurate model that gives "
+        "probabilities"
+    ),
+}
+
+
+def _alt_text(name):
+    """Alternative text for a plot with no entry in ``_IMAGE_ALT``."""
+    stem = Path(name).stem
+    if stem.startswith("curves_"):
+        return f"Training curves of {stem.removeprefix('curves_')}: loss and accuracy"
+    return stem.replace("_", " ")
 
 
 def write_benchmark_report(
@@ -94,11 +321,18 @@ def write_benchmark_report(
 ) -> str:
     """Write a benchmark's results, table and plots into `folder`.
 
+    Each fit predicts the test images once: their predictions give its 95%
+    interval and its McNemar test against the best model
+    (`mnistkit.comparison.compare_with_best`), and the plots.
+
     Parameters
     ----------
     folder : str or path-like
-        Created if missing. Gets ``results.csv``, ``results.json``,
-        ``results.md`` and the PNG plots of `benchmark_figures`.
+        Created if missing. Gets ``results.csv`` and ``results.json`` (a row
+        per model and seed, with the columns of
+        `mnistkit.comparison.compare_with_best`), ``results.md`` (the table
+        returned), the PNG plots of `benchmark_figures`, and
+        ``results.html`` (`html_report`: the table and the plots in one file).
     results : pandas.DataFrame
         One row per model and seed, as returned by
         `mnistkit.benchmark.run_benchmark`.
@@ -128,15 +362,24 @@ def write_benchmark_report(
     ...     written = sorted(path.name for path in pathlib.Path(folder).iterdir())
     >>> written[:3]
     ['accuracy_vs_fit_time.png', 'confusion_matrix.png', 'mistakes.png']
+    >>> written[3:]
+    ['predictions.png', 'results.csv', 'results.html', 'results.json', 'results.md']
     >>> table.splitlines()[0]
     'Data: digits: 300 training / 450 test images of 64 pixels.'
     """
+    import numpy as np
+
+    from .comparison import compare_with_best
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    predictions = {key: model.predict(data.X_test) for key, model in fitted.items()}
+    y_test = np.asarray(data.y_test)
+    correct = {key: np.asarray(y_pred) == y_test for key, y_pred in predictions.items()}
+    results = compare_with_best(results, correct)
     summary = summarize(results)
-    table = markdown_table(
-        summary, description=data.description, machine=_machine_line()
-    )
+    machine = _machine_line()
+    table = markdown_table(summary, description=data.description, machine=machine)
     with atomic_file(folder / "results.csv") as temporary:
         results.to_csv(temporary, index=False)
     with atomic_file(folder / "results.json") as temporary:
@@ -144,7 +387,19 @@ def write_benchmark_report(
     with atomic_file(folder / "results.md") as temporary:
         temporary.write_text(table)
     seed = int(results["seed"].iloc[0])
-    save_figures(folder, benchmark_figures(summary, fitted, data, seed=seed))
+    figures = benchmark_figures(
+        summary, fitted, data, seed=seed, predictions=predictions
+    )
+    paths = save_figures(folder, figures)
+    page = html_report(
+        summary,
+        description=data.description,
+        machine=machine,
+        images={path.name: path.read_bytes() for path in paths},
+        title=f"mnistkit benchmark on {data.name}",
+    )
+    with atomic_file(folder / "results.html") as temporary:
+        temporary.write_text(page, encoding="utf-8")
     return table
 
 
@@ -328,6 +583,7 @@ def benchmark_figures(
     data: "Bunch",
     *,
     seed: int,
+    predictions: "Mapping[tuple[str, int], ArrayLike] | None" = None,
 ) -> "dict[str, Figure]":
     """The benchmark's plots, by file name.
 
@@ -346,6 +602,9 @@ def benchmark_figures(
         The split, as from `mnistkit.load_train_test`.
     seed : int
         Whose fits to draw.
+    predictions : dict of (str, int) to array-like, default=None
+        Each fit's predictions for the test images, by name and seed, where
+        already made; the best model predicts them itself otherwise.
 
     Returns
     -------
@@ -386,7 +645,10 @@ def benchmark_figures(
             )
     ranked = summary["accuracy"].sort_values(ascending=False).index
     best = ranked[0]
-    y_pred = fitted[best, seed].predict(X_test)
+    if predictions is not None and (best, seed) in predictions:
+        y_pred = predictions[best, seed]
+    else:
+        y_pred = fitted[best, seed].predict(X_test)
     figures["predictions.png"] = plot_predictions(
         X_test, y_test, y_pred, title=f"{best}: predicted (true)"
     )

@@ -121,3 +121,32 @@ def test_time_axis_is_labelled_whatever_the_range(fit_s, tmp_path):
 def test_flat_rows_and_images_both_plot(shape, tmp_path):
     images = np.zeros(shape)
     _saved_png(plot_predictions(images, [1, 2, 3, 4], [1, 2, 3, 4]), tmp_path)
+
+
+def _error_bars(figure):
+    """The low and high ends of each vertical error bar, one point after another."""
+    (container,) = figure.axes[0].containers
+    (bars,) = container.lines[2]
+    return [end for segment in bars.get_segments() for end in segment[:, 1]]
+
+
+def test_accuracy_vs_fit_time_draws_the_intervals(tmp_path):
+    summary = pd.DataFrame(
+        {
+            "accuracy": [0.92, 0.99],
+            "accuracy_std": [0.01, 0.002],
+            "fit_s": [40.0, 110.0],
+            "accuracy_ci_low": [0.9146, 0.9877],
+            "accuracy_ci_high": [0.9251, 0.9918],
+        },
+        index=["logreg", "cnn"],
+    )
+    figure = _saved_png(plot_accuracy_vs_fit_time(summary), tmp_path)
+    # The intervals, not ± the standard deviation over seeds.
+    ends = _error_bars(figure)
+    assert ends == pytest.approx([0.9146, 0.9251, 0.9877, 0.9918])
+    assert "95% interval" in figure.axes[0].get_ylabel()
+    # Older summaries, with the standard deviation only, keep their bars.
+    older = summary.drop(columns=["accuracy_ci_low", "accuracy_ci_high"])
+    figure = _saved_png(plot_accuracy_vs_fit_time(older), tmp_path)
+    assert _error_bars(figure) == pytest.approx([0.91, 0.93, 0.988, 0.992])
