@@ -221,6 +221,15 @@ def make_benchmark_models(
     ['normalize', 'pca', 'svm']
     >>> [step for step, _ in models["svm-exact"].steps]
     ['normalize', 'svm']
+
+    Your own models beside them, in one comparison (`run_benchmark` takes any
+    classifiers by name):
+
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> models = {**make_benchmark_models(["logreg"], digits),
+    ...           "forest": RandomForestClassifier()}
+    >>> list(models)
+    ['logreg', 'forest']
     """
     from sklearn.pipeline import make_pipeline
 
@@ -255,6 +264,137 @@ def make_benchmark_models(
             network = make_preset(_PRESET_OF[name], **params)
             models[name] = make_pipeline(PixelNormalizer(), network)
     return models
+
+
+def load_estimator(spec: str) -> "tuple[str, BaseEstimator]":
+    """A classifier of one's own, named, from ``NAME=MODULE:CALLABLE``.
+
+    What ``mnistkit benchmark --estimator`` compares beside mnistkit's
+    models: MODULE is imported, and CALLABLE in it, a class or a function,
+    is called with no arguments. `run_benchmark` then clones the result per
+    seed and sets every ``random_state`` parameter in it to the seed.
+
+    Parameters
+    ----------
+    spec : str
+        ``NAME=MODULE:CALLABLE``, e.g.
+        ``"forest=sklearn.ensemble:RandomForestClassifier"``. NAME names the
+        model's row in the results (letters, digits, ``_``, ``-`` and ``.``).
+        CALLABLE may also be an estimator itself, made in the module.
+
+    Returns
+    -------
+    name : str
+        NAME.
+    estimator : estimator
+        The unfitted scikit-learn classifier (or a Pipeline that ends in one)
+        that CALLABLE returned.
+
+    Raises
+    ------
+    ValueError
+        In one line, saying what to fix: `spec` is not of the form
+        ``NAME=MODULE:CALLABLE``, MODULE cannot be imported, it has no
+        CALLABLE, calling it fails, or what it returns is not a classifier.
+
+    See Also
+    --------
+    run_benchmark : Fits and scores estimators of any kind, by name.
+
+    Examples
+    --------
+    >>> from mnistkit.benchmark import load_estimator
+    >>> load_estimator("forest=sklearn.ensemble:RandomForestClassifier")
+    ('forest', RandomForestClassifier())
+    >>> load_estimator("scaler=sklearn.preprocessing:StandardScaler")
+    Traceback (most recent call last):
+    ...
+    ValueError: scaler: ...StandardScaler() gave a StandardScaler, which is not a...
+    """
+    import importlib
+    import re
+
+    example = "e.g. forest=sklearn.ensemble:RandomForestClassifier"
+    name, equals, target = spec.partition("=")
+    module_name, colon, attribute = target.partition(":")
+    if not (equals and colon and name and module_name and attribute):
+        raise ValueError(f"{spec!r} is not of the form NAME=MODULE:CALLABLE; {example}")
+    if not re.fullmatch(r"[\w.-]+", name):
+        # The name goes into file names too (curves_NAME.png).
+        raise ValueError(
+            f"{name!r}: NAME may hold only letters, digits, '_', '-' and '.'"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and (
+            module_name == error.name or module_name.startswith(error.name + ".")
+        ):
+            raise ValueError(
+                f"{name}: no module named {module_name!r}; check its spelling, "
+                "install it, or run from the folder that holds it"
+            ) from None
+        raise ValueError(f"{name}: importing {module_name!r} failed: {error}") from None
+    except Exception as error:
+        # The user's module, running: its own error, named, in one line.
+        raise ValueError(
+            f"{name}: importing {module_name!r} failed: {type(error).__name__}: {error}"
+        ) from None
+    try:
+        factory = getattr(module, attribute)
+    except AttributeError:
+        import difflib
+
+        public = [key for key in dir(module) if not key.startswith("_")]
+        # A name cut short (RandomForest) is closer to its longer names than
+        # difflib alone finds.
+        close = [key for key in public if key.startswith(attribute)][:3]
+        close = close or difflib.get_close_matches(attribute, public, n=3)
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise ValueError(
+            f"{name}: module {module_name!r} has no attribute {attribute!r}{hint}"
+        ) from None
+    where = f"{module_name}:{attribute}"
+    # An estimator made in the module is taken as it is; a class or a function
+    # is called.
+    made_already = not isinstance(factory, type) and hasattr(factory, "get_params")
+    if callable(factory) and not made_already:
+        try:
+            estimator = factory()
+        except Exception as error:
+            raise ValueError(
+                f"{name}: calling {where}() failed: {type(error).__name__}: "
+                f"{error}; give a class or function that needs no arguments"
+            ) from None
+        made = f"{where}() gave a {type(estimator).__name__}"
+    else:
+        estimator, made = factory, f"{where} is a {type(factory).__name__}"
+    if not _is_classifier(estimator):
+        raise ValueError(
+            f"{name}: {made}, which is not a scikit-learn classifier; give a "
+            "classifier, or a Pipeline that ends in one"
+        )
+    return name, estimator
+
+
+def _is_classifier(model: object) -> bool:
+    """Whether `model` is a scikit-learn classifier (or a Pipeline ending in one)."""
+    from sklearn.base import is_classifier
+
+    if isinstance(model, type) or not all(
+        callable(getattr(model, method, None))
+        for method in ("fit", "predict", "get_params")
+    ):
+        return False
+    try:
+        if is_classifier(model):
+            return True
+    except AttributeError:  # no scikit-learn tags at all
+        return False
+    # scikeras 0.13 declares itself a classifier the older way, which
+    # scikit-learn's tags no longer read.
+    final = final_estimator(model)
+    return getattr(final, "_estimator_type", None) == "classifier"
 
 
 def _fit_and_score(
@@ -301,8 +441,13 @@ def summarize(results: "pd.DataFrame") -> "pd.DataFrame":
     summary : pandas.DataFrame
         Indexed by model, in the order first seen: ``accuracy``,
         ``accuracy_std``, ``fit_s``, ``fit_s_std``, ``predict_s``,
-        ``peak_memory_mb``, ``n_train``, ``n_test`` and ``n_seeds``. The
-        standard deviations are NaN for a single seed.
+        ``peak_memory_mb``, ``n_train``, ``n_test``, ``n_seeds``, and
+        ``accuracy_ci_low`` and ``accuracy_ci_high``, the exact 95% interval
+        of `mnistkit.comparison.accuracy_interval` at the mean accuracy
+        (``round(accuracy * n_test)`` of ``n_test`` images right). The
+        standard deviations are NaN for a single seed. Results from
+        `mnistkit.comparison.compare_with_best` also give ``best_model`` and
+        ``mcnemar_p``, the median p-value over the seeds.
 
     Examples
     --------
@@ -328,6 +473,21 @@ def summarize(results: "pd.DataFrame") -> "pd.DataFrame":
         n_test=("n_test", "first"),
         n_seeds=("seed", "count"),
     )
+    if "mcnemar_p" in results:
+        compared = grouped.agg(
+            best_model=("best_model", "first"), mcnemar_p=("mcnemar_p", "median")
+        )
+        summary = summary.join(compared)
+    from .comparison import accuracy_interval
+
+    # Over several seeds, the interval of a single fit at their mean: what
+    # one test set of this size can tell of an accuracy like it.
+    intervals = [
+        accuracy_interval(round(accuracy * n_test), n_test)
+        for accuracy, n_test in zip(summary["accuracy"], summary["n_test"], strict=True)
+    ]
+    summary["accuracy_ci_low"] = [low for low, _ in intervals]
+    summary["accuracy_ci_high"] = [high for _, high in intervals]
     return summary
 
 

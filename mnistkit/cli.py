@@ -69,9 +69,11 @@ def _benchmark(args):
 
     _use_agg_backend()
     say = _silent if args.quiet else _print
+    # Before the data loads: a mistyped --estimator fails at once.
+    own = _own_estimators(args.estimators)
     data = load_train_test(args.dataset, n_train=args.n_train)
     say(*filter(None, [data.note, data.description]))
-    models = make_benchmark_models(args.models, data)
+    models = {**make_benchmark_models(args.models, data), **own}
     with (
         _dask_backend(args.scheduler, say),
         _benchmark_progress(args.quiet) as progress,
@@ -91,6 +93,44 @@ def _benchmark(args):
     else:
         _print("", table, f"Results and plots written to {args.output}/")
     return 0
+
+
+def _own_estimators(specs):
+    """The ``--estimator`` models by name, each NAME checked against the others."""
+    from .benchmark import load_estimator
+
+    estimators: dict[str, Any] = {}
+    for spec in specs or []:
+        # As `python -m` would: a module in the current folder imports too.
+        with _on_sys_path(os.getcwd()):
+            try:
+                name, estimator = load_estimator(spec)
+            except ValueError as error:
+                raise _CommandError(f"--estimator {error}") from None
+        if name in BENCHMARK_MODELS or name in estimators:
+            used = (
+                "one of mnistkit's models"
+                if name in BENCHMARK_MODELS
+                else "given to another --estimator"
+            )
+            raise _CommandError(
+                f"--estimator {spec}: the name {name!r} is {used}; give this "
+                "model another NAME"
+            )
+        estimators[name] = estimator
+    return estimators
+
+
+@contextlib.contextmanager
+def _on_sys_path(folder):
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if added and folder in sys.path:
+            sys.path.remove(folder)
 
 
 def _search(args):
@@ -560,10 +600,12 @@ def _add_benchmark(commands):
         "benchmark",
         help="compare the models on one data set; write a table and plots",
         description="Fit each model on the same training set, score it on the "
-        "official test set, and write results.csv, results.json, results.md and "
-        "PNG plots into --output. In a terminal a live bar follows each model's "
-        "fit; in a file or log each model gets one line as its fit ends. The "
-        "results table is printed at the end.",
+        "official test set, and write results.csv, results.json, results.md, "
+        "PNG plots and results.html (the table and plots in one file) into "
+        "--output. Each model's row has a 95% interval of its test accuracy "
+        "and McNemar's exact test against the best model. In a terminal a "
+        "live bar follows each model's fit; in a file or log each model gets "
+        "one line as its fit ends. The results table is printed at the end.",
     )
     bench.add_argument(
         "--models",
@@ -573,6 +615,18 @@ def _add_benchmark(commands):
         metavar="MODEL",
         help=f"any of {', '.join(BENCHMARK_MODELS)} "
         f"(default: {' '.join(DEFAULT_MODELS)})",
+    )
+    bench.add_argument(
+        "--estimator",
+        dest="estimators",
+        action="append",
+        metavar="NAME=MODULE:CALLABLE",
+        help="also compare a scikit-learn classifier of your own, in a row named "
+        "NAME: MODULE is imported (from the current folder too) and CALLABLE, "
+        "a class or a function, is called with no arguments; every "
+        "random_state in what it returns is set to each seed. It gets the raw "
+        "pixel rows (0-255); return a Pipeline to scale them. Repeatable; e.g. "
+        "--estimator forest=sklearn.ensemble:RandomForestClassifier",
     )
     _add_training_data_arguments(bench)
     bench.add_argument(
