@@ -12,6 +12,7 @@ interpreter or a Dask worker run with TensorFlow's defaults.
 import importlib.util
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,12 @@ def shared_data():
             pytest.fail(f"CI must have the reference data in {SHARED_DATA}")
         pytest.skip(f"no reference data in {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test or doctest left open, so none pile up in a worker."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")  # never imported just for this
+    if pyplot is not None:
+        pyplot.close("all")

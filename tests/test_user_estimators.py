@@ -45,8 +45,9 @@ def test_load_estimator_calls_a_class_or_a_function_or_takes_an_estimator():
     assert made.n_estimators == 10
 
 
+# scikeras comes with the benchmarks extra, which the slow tier installs.
+@pytest.mark.slow
 def test_load_estimator_takes_scikeras_classifiers():
-    pytest.importorskip("scikeras")
     assert load_estimator("keras=user_models:scikeras_classifier")[0] == "keras"
 
 
