@@ -9,8 +9,12 @@ between fits made under this same setting. Tests that start a fresh
 interpreter or a Dask worker run with TensorFlow's defaults.
 """
 
+import importlib
 import importlib.util
+import inspect
 import os
+import pkgutil
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -19,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sklearn.datasets import load_digits
 
+import mnistkit
 from mnistkit import CNNClassifier, MLPClassifier
 
 # Property-based tests draw the same examples on every run (derandomize), keep
@@ -148,3 +153,53 @@ def _close_figures():
     pyplot = sys.modules.get("matplotlib.pyplot")  # never imported just for this
     if pyplot is not None:
         pyplot.close("all")
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium through its chromedriver: nothing downloaded."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    for program in (chromium, chromedriver):
+        if not Path(program).is_file():
+            pytest.fail(
+                f"no {program}: the browser test needs Debian's chromium and "
+                "chromium-driver (apt-get install chromium chromium-driver)"
+            )
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root
+        "--disable-dev-shm-usage",
+        "--window-size=1400,900",
+        "--lang=en-US",
+    ):
+        options.add_argument(argument)
+    # Every request the page makes, to check that none leaves this machine.
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(chromedriver))
+    yield driver
+    driver.quit()
+
+
+def public_objects():
+    """Each public function and class, by dotted name, as docs/api.rst lists them.
+
+    Functions behind functools.cache count too.
+    """
+    for info in pkgutil.iter_modules(mnistkit.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"mnistkit.{info.name}")
+        for name, obj in vars(module).items():
+            unwrapped = inspect.unwrap(obj) if callable(obj) else obj
+            if (
+                not name.startswith("_")
+                and (inspect.isfunction(unwrapped) or inspect.isclass(obj))
+                and getattr(obj, "__module__", None) == module.__name__
+            ):
+                yield f"{module.__name__}.{name}", obj

@@ -7,7 +7,6 @@ skips when either is missing.
 """
 
 import math
-import shutil
 import signal
 import socket
 import subprocess
@@ -289,37 +288,6 @@ def demo_model(shared_data, tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "cnn.mnistkit"
     save_model(model, path)
     return path, model
-
-
-@pytest.fixture
-def browser():
-    """Debian's headless Chromium through its chromedriver: nothing downloaded."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    for program in (chromium, chromedriver):
-        if not Path(program).is_file():
-            pytest.fail(
-                f"no {program}: the browser test needs Debian's chromium and "
-                "chromium-driver (apt-get install chromium chromium-driver)"
-            )
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # CI runs as root
-        "--disable-dev-shm-usage",
-        "--window-size=1400,900",
-        "--lang=en-US",
-    ):
-        options.add_argument(argument)
-    # Every request the page makes, to check that none leaves this machine.
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(chromedriver))
-    yield driver
-    driver.quit()
 
 
 @pytest.mark.slow

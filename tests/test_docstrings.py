@@ -7,35 +7,18 @@ validation checks every public function, class and method besides.
 
 import importlib
 import inspect
-import pkgutil
 import re
 from pathlib import Path
 
 import pytest
 
 import mnistkit
+from conftest import public_objects
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _public_objects():
-    for info in pkgutil.iter_modules(mnistkit.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"mnistkit.{info.name}")
-        for name, obj in vars(module).items():
-            defined_here = getattr(obj, "__module__", None) == module.__name__
-            # Functions behind functools.cache too.
-            unwrapped = inspect.unwrap(obj) if callable(obj) else obj
-            if (
-                not name.startswith("_")
-                and (inspect.isfunction(unwrapped) or inspect.isclass(obj))
-                and defined_here
-            ):
-                yield f"{module.__name__}.{name}", obj
-
-
-PUBLIC = dict(_public_objects())
+PUBLIC = dict(public_objects())
 
 
 def test_the_public_api_is_all_found():

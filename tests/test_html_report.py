@@ -6,9 +6,7 @@ fails rather than skips when either is missing.
 """
 
 import base64
-import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -65,37 +63,6 @@ def test_the_page_holds_every_plot_and_needs_nothing_else(report):
         assert PNG_URI + encoded in sources, name
     # Nothing fetched: no scripts, style sheets or links to follow.
     assert not [tag for tag, _ in page.tags if tag in ("script", "link", "iframe")]
-
-
-@pytest.fixture
-def browser():
-    """Debian's headless Chromium through its chromedriver: nothing downloaded."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    for program in (chromium, chromedriver):
-        if not Path(program).is_file():
-            pytest.fail(
-                f"no {program}: the browser test needs Debian's chromium and "
-                "chromium-driver (apt-get install chromium chromium-driver)"
-            )
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # CI runs as root
-        "--disable-dev-shm-usage",
-        "--window-size=1400,900",
-        "--lang=en-US",
-    ):
-        options.add_argument(argument)
-    # Every request the page makes, to check that none leaves the file.
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(chromedriver))
-    yield driver
-    driver.quit()
 
 
 @pytest.mark.slow

@@ -8,27 +8,11 @@ parameter or return without an annotation would be typed ``Any`` for users.
 import importlib
 import importlib.resources
 import inspect
-import pkgutil
 
 import pytest
 
 import mnistkit
-
-
-def _public_objects():
-    """Each public function and class, by its dotted name, as docs/api.rst lists."""
-    for info in pkgutil.iter_modules(mnistkit.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"mnistkit.{info.name}")
-        for name, obj in vars(module).items():
-            unwrapped = inspect.unwrap(obj) if callable(obj) else obj
-            if (
-                not name.startswith("_")
-                and (inspect.isfunction(unwrapped) or inspect.isclass(obj))
-                and getattr(obj, "__module__", None) == module.__name__
-            ):
-                yield f"{module.__name__}.{name}", obj
+from conftest import public_objects
 
 
 def _callables():
@@ -38,7 +22,7 @@ def _callables():
     inherited ones included when a class of mnistkit defines them (a private
     base class's ``fit``), not when scikit-learn, Keras or Python does.
     """
-    for name, obj in _public_objects():
+    for name, obj in public_objects():
         if not inspect.isclass(obj):
             yield name, obj
             continue
@@ -63,7 +47,7 @@ CALLABLES = dict(_callables())
 def test_the_public_api_is_all_found():
     # Every name that `from mnistkit import *` gives is checked: a function
     # itself, a class by its methods.
-    public = dict(_public_objects())
+    public = dict(public_objects())
     for name in mnistkit.__all__:
         if name == "__version__":
             continue
